@@ -1,0 +1,65 @@
+# contact-jobs: every command sets itself up (virtual environment, pinned packages, npm tools).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Python 3.13, like the Lambda runtime: python3.13 on PATH, else pyenv's 3.13.
+PYTHON313 ?= $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c '' 2>/dev/null && echo python3.13 || \
+	( command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 ))
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+export AWS_DEFAULT_REGION ?= eu-west-1
+export TZ := UTC
+export SAM_CLI_TELEMETRY := 0
+# sam build without a container needs python3.13 on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help install demo test lint validate build pytest bench clean
+
+help:
+	@echo "make demo    run an import-free backup end to end on the local stack"
+	@echo "make test    lint, validate template and state machine, sam build, every test"
+	@echo "make bench   print benchmark figures (JSON lines)"
+	@echo "make lint    ruff and mypy"
+
+install: $(STAMP) $(NPM_STAMP)
+
+$(STAMP): requirements-dev.txt constraints.txt layers/contact_jobs/requirements.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (python3.13 on PATH or pyenv 3.13.x)"; exit 1; }
+	"$(PYTHON313)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: install
+	$(PY) -m sandbox demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+validate: install
+	$(BIN)/sam validate --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(BIN)/cfn-lint template.yaml
+	$(PY) -m sandbox asl > build/contact_jobs.asl.json
+	node_modules/.bin/asl-validator --silent --json-path build/contact_jobs.asl.json
+
+build: install
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint validate build pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .aws-sam build

@@ -1,0 +1,12 @@
+"""DiscardPartialBackup: remove the files of a backup that will not get its manifest."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contact_jobs.jobs import discard_partial_backup, logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return discard_partial_backup(event["state"])

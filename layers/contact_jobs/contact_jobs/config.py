@@ -1,0 +1,74 @@
+"""Settings read from the function's environment (set by template.yaml), validated once per cold start."""
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from contact_jobs.errors import ConfigurationError
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+def _csv(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    first_delay_s: int
+    max_delay_s: int
+    max_job_duration_s: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    backup_bucket: str
+    topic_arn: str
+    sendgrid_api_base: str
+    sendgrid_secret_id: str
+    download_hosts: tuple[str, ...]
+    poll: PollSettings
+    export_restarts: int
+    http_timeout_s: int
+    http_retries: int
+    max_rate_limit_wait_s: int
+    part_size_mib: int
+    copy_concurrency: int
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process; cached because the environment does not change in a warm Lambda."""
+    return Settings(
+        backup_bucket=_require("BACKUP_BUCKET"),
+        topic_arn=_require("NOTIFICATION_TOPIC_ARN"),
+        sendgrid_api_base=_require("SENDGRID_API_BASE").rstrip("/"),
+        sendgrid_secret_id=_require("SENDGRID_SECRET_ID"),
+        download_hosts=_csv("DOWNLOAD_HOSTS"),
+        poll=PollSettings(
+            first_delay_s=_int("POLL_FIRST_DELAY_S", 10),
+            max_delay_s=_int("POLL_MAX_DELAY_S", 300),
+            max_job_duration_s=_int("MAX_JOB_DURATION_S", 6 * 3600),
+        ),
+        export_restarts=_int("EXPORT_RESTARTS", 2),
+        http_timeout_s=_int("HTTP_TIMEOUT_S", 30),
+        http_retries=_int("HTTP_RETRIES", 5),
+        max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),
+        part_size_mib=_int("COPY_PART_SIZE_MIB", 8),
+        copy_concurrency=_int("COPY_CONCURRENCY", 4),
+    )

@@ -1,0 +1,49 @@
+"""Errors raised by the layer.
+
+The state machine's Retry and Catch match on the class name (Lambda reports it as ``errorType``), so the
+names are part of the contract with ``statemachine/contact_jobs.asl.json``: rename one, change both.
+"""
+
+
+class ContactJobsError(Exception):
+    """Base class: a failure that ends the job and is reported in the notification."""
+
+
+class TransientError(ContactJobsError):
+    """Worth retrying later: rate limits past the client's own budget, 5xx, connection failures."""
+
+
+class ProviderError(ContactJobsError):
+    """The provider refused the request (4xx); retrying the same request cannot succeed."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ExportFailed(ContactJobsError):
+    """The provider reports that the export job ended in failure."""
+
+
+class ExportExpired(ContactJobsError):
+    """The export's files are past ``expires_at``: only a new export can produce them again."""
+
+
+class DownloadUrlExpired(ContactJobsError):
+    """A download URL was refused (403/404) though the export itself has not expired."""
+
+
+class UrlNotAllowed(ContactJobsError):
+    """A provider URL is not https, names a host off the allow-list, or redirects."""
+
+
+class CopyFailed(ContactJobsError):
+    """A copy into S3 did not deliver exactly the bytes announced; the multipart upload was aborted."""
+
+
+class JobTimedOut(ContactJobsError):
+    """The provider job did not finish within the configured maximum duration."""
+
+
+class ConfigurationError(ContactJobsError):
+    """A required setting is missing or malformed."""

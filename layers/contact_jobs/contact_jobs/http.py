@@ -1,0 +1,109 @@
+"""HTTP sessions for provider APIs: bounded retries with full jitter, and rate limits honoured.
+
+urllib3's ``Retry`` does the retrying; this module only teaches it two things it lacks: SendGrid's
+``X-RateLimit-Reset`` header (an epoch or a delta, the docs say both) and AWS-style full jitter.
+"""
+
+import random
+import time
+from collections.abc import Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from contact_jobs.errors import ProviderError, TransientError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+EPOCH_THRESHOLD = 1_000_000_000  # a reset value above this is a Unix time, below it a delay in seconds
+
+
+def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait before the limit resets, from ``X-RateLimit-Reset`` (or ``Retry-After``)."""
+    raw = headers.get("X-RateLimit-Reset") or headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if value > EPOCH_THRESHOLD:
+        value -= time.time() if now is None else now
+    return max(value, 0.0)
+
+
+class ProviderRetry(Retry):
+    """``Retry`` with full-jitter backoff and rate-limit headers; 429 is retried for every method."""
+
+    def get_backoff_time(self) -> float:
+        ceiling = super().get_backoff_time()  # exponential, capped by backoff_max (jitter is ours)
+        return random.uniform(0, ceiling) if ceiling > 0 else 0.0  # noqa: S311 - jitter, not crypto
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        delay = rate_limit_delay(response.headers)
+        return None if delay is None else min(delay, self.retry_after_max)
+
+    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
+        delay = self.get_retry_after(response) if response.status == 429 else None
+        if delay is None:
+            return False
+        # A reset of 0 still needs a moment; a little jitter keeps concurrent workers apart.
+        time.sleep(delay + random.uniform(0, 0.25))  # noqa: S311
+        return True
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429:  # nothing was processed: safe for POST too
+            return bool(self.total)
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+def provider_session(retries: int, max_rate_limit_wait_s: float) -> requests.Session:
+    """A session for a provider's JSON API. Redirects are not followed: an API never needs them."""
+    retry = ProviderRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        redirect=0,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=0.5,
+        backoff_max=20,
+        retry_after_max=max_rate_limit_wait_s,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    session = requests.Session()
+    session.max_redirects = 0
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def error_message(response: requests.Response) -> str:
+    """The provider's own words for an error: ``errors[].message`` (SendGrid's shape), else the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors:
+        parts = []
+        for item in errors:
+            if isinstance(item, dict):
+                field = item.get("field")
+                message = str(item.get("message", "")).strip()
+                parts.append(f"{field}: {message}" if field else message)
+        return "; ".join(part for part in parts if part) or response.reason
+    return str(body)[:300]
+
+
+def raise_for_status(response: requests.Response, what: str) -> None:
+    """Turn an unsuccessful response into an error that names the request and the provider's reason."""
+    if response.ok:
+        return
+    reason = f"{what} failed: HTTP {response.status_code}: {error_message(response)}"
+    if response.status_code in RETRY_STATUSES:
+        raise TransientError(reason)
+    raise ProviderError(reason, response.status_code)

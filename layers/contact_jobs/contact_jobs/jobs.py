@@ -1,0 +1,67 @@
+"""Entry points for the state machine's Tasks: pick the operation's steps and give them their clients."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from contact_jobs import backup, notifications, runtime
+from contact_jobs.config import settings
+from contact_jobs.errors import ProviderError
+from contact_jobs.timeutil import isoformat, utcnow
+
+logger = Logger(service="contact-jobs")
+OPERATIONS = ("backup",)
+
+
+def _operation(state: dict[str, Any]) -> str:
+    operation = str((state.get("job") or state).get("operation") or "")
+    if operation not in OPERATIONS:
+        raise ProviderError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
+    return operation
+
+
+def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
+    _operation(state)
+    provider = runtime.export_provider(str(state.get("provider") or "sendgrid"))
+    job = backup.start(state, provider, execution, settings().poll)
+    logger.info("export started", extra={"provider_job_id": job["provider_job_id"], "restarts": job["restarts"]})
+    return job
+
+
+def check_job(job: dict[str, Any]) -> dict[str, Any]:
+    checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
+    logger.info("job checked", extra={"state": checked["state"], "poll": checked.get("poll")})
+    return checked
+
+
+def copy_export_file(item: dict[str, Any]) -> dict[str, Any]:
+    entry = backup.copy_file(
+        item,
+        runtime.export_provider(item["provider"]),
+        runtime.s3_client(),
+        settings().backup_bucket,
+        runtime.url_guard(),
+        runtime.copy_settings(),
+        utcnow,
+    )
+    logger.info("file copied", extra={"key": entry["key"], "bytes": entry["bytes"], "gzip": entry["gzip"]})
+    return entry
+
+
+def write_manifest(state: dict[str, Any]) -> dict[str, Any]:
+    written = backup.write_manifest(state, runtime.s3_client(), settings().backup_bucket, utcnow())
+    logger.info("manifest written", extra={"key": written["manifest_key"], "files": len(written["file_keys"])})
+    return written
+
+
+def discard_partial_backup(state: dict[str, Any]) -> dict[str, Any]:
+    discarded = backup.discard_partial(state, runtime.s3_client(), settings().backup_bucket)
+    logger.info("partial backup discarded", extra=discarded)
+    return discarded
+
+
+def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> dict[str, Any]:
+    document = notifications.build(state, outcome, execution, isoformat(utcnow()))
+    message_id = notifications.publish(runtime.sns_client(), settings().topic_arn, document)
+    logger.info("notification published", extra={"event_type": document["event_type"], "message_id": message_id})
+    return {"message_id": message_id, "event_type": document["event_type"]}

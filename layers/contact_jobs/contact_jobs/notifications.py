@@ -1,0 +1,83 @@
+"""The one SNS message every job ends with (schema documented in README.md, "Notifications").
+
+Built from the state machine's state, which holds ids, keys and counts only: no secret or contact data
+can reach a subscriber through this module.
+"""
+
+import json
+from typing import Any
+
+SCHEMA_VERSION = "1"
+OUTCOMES = ("completed", "errored", "failed")
+MAX_ERROR_MESSAGE = 1000
+MAX_KEYS = 100  # SNS messages are capped at 256 KiB; the manifest lists every file anyway
+
+
+def failure_reason(error: dict[str, Any] | None) -> dict[str, str] | None:
+    """The error type and message from a Catch's ``{"Error", "Cause"}`` (a Lambda error's Cause is JSON)."""
+    if not error:
+        return None
+    kind = str(error.get("Error") or "Error")
+    cause = str(error.get("Cause") or "")
+    message = cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        kind = str(parsed.get("errorType") or kind)
+        message = str(parsed.get("errorMessage") or "")
+    return {"type": kind, "message": (message or kind)[:MAX_ERROR_MESSAGE]}
+
+
+def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: str) -> dict[str, Any]:
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+    job = state.get("job") or {}
+    operation = str(job.get("operation") or state.get("operation") or "unknown")
+    provider = str(job.get("provider") or state.get("provider") or "unknown")
+    manifest = state.get("manifest") or {}
+    keys = list(manifest.get("file_keys") or [])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "event_type": f"{operation}.{outcome}",
+        "operation": operation,
+        "provider": provider,
+        "outcome": outcome,
+        "job_id": execution["name"],
+        "execution_arn": execution["arn"],
+        "provider_job_id": job.get("provider_job_id"),
+        "started_at": job.get("started_at") or execution.get("start_time"),
+        "finished_at": now,
+        "counts": {
+            "contacts": manifest.get("contact_count", job.get("contact_count")),
+            "files": len(keys),
+            "bytes": manifest.get("total_bytes", 0),
+        },
+        "s3": {
+            "bucket": manifest.get("bucket"),
+            "prefix": job.get("prefix"),
+            "manifest_key": manifest.get("manifest_key"),
+            "keys": keys[:MAX_KEYS],
+            "keys_truncated": len(keys) > MAX_KEYS,
+        },
+        "error": failure_reason(state.get("error")),
+    }
+
+
+def message_attributes(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Attributes subscribers filter on (SNS filter policies)."""
+    return {
+        name: {"DataType": "String", "StringValue": str(document[name])}
+        for name in ("event_type", "provider", "outcome")
+    }
+
+
+def publish(sns: Any, topic_arn: str, document: dict[str, Any]) -> str:
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=f"contact-jobs {document['event_type']}"[:100],
+        Message=json.dumps(document),
+        MessageAttributes=message_attributes(document),
+    )
+    return str(response["MessageId"])

@@ -1,0 +1,1 @@
+"""Provider clients. Each module speaks one ESP's API; ``base`` says what the workflow needs of them."""

@@ -1,0 +1,42 @@
+"""What the workflow needs of a provider that can export contacts."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class ExportState(StrEnum):
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    list_ids: tuple[str, ...] = ()
+    segment_ids: tuple[str, ...] = ()
+    file_type: str = "csv"
+    max_file_size_mb: int = 5000
+
+
+@dataclass(frozen=True)
+class ExportStatus:
+    job_id: str
+    state: ExportState
+    urls: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    contact_count: int | None = None
+    message: str = ""
+    created_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ExportProvider(Protocol):
+    name: str
+
+    def start_export(self, request: ExportRequest) -> str:
+        """Start an export (or join one already in flight for the same request); return its id."""
+        ...
+
+    def export_status(self, job_id: str) -> ExportStatus: ...

@@ -1,0 +1,58 @@
+"""Clients built once per Lambda container from the settings (cold start), reused while warm."""
+
+from functools import cache
+from typing import Any
+
+import boto3
+
+from contact_jobs.config import settings
+from contact_jobs.errors import ProviderError
+from contact_jobs.http import provider_session
+from contact_jobs.providers.base import ExportProvider
+from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.secrets import api_key
+from contact_jobs.transfer import CopySettings
+from contact_jobs.urlguard import UrlGuard
+
+
+@cache
+def s3_client() -> Any:
+    return boto3.client("s3")
+
+
+@cache
+def sns_client() -> Any:
+    return boto3.client("sns")
+
+
+def sendgrid() -> SendGridClient:
+    # Not cached: the key comes from Powertools' own cache, so a rotated key is picked up.
+    config = settings()
+    return SendGridClient(
+        config.sendgrid_api_base,
+        api_key(config.sendgrid_secret_id),
+        _session(),
+        config.http_timeout_s,
+    )
+
+
+@cache
+def _session() -> Any:
+    config = settings()
+    return provider_session(config.http_retries, config.max_rate_limit_wait_s)
+
+
+def export_provider(name: str) -> ExportProvider:
+    if name == "sendgrid":
+        return sendgrid()
+    raise ProviderError(f"provider {name!r} cannot export contacts (known: sendgrid)")
+
+
+@cache
+def url_guard() -> UrlGuard:
+    return UrlGuard(settings().download_hosts)
+
+
+def copy_settings() -> CopySettings:
+    config = settings()
+    return CopySettings(part_size_mib=config.part_size_mib, concurrency=config.copy_concurrency)

@@ -1,0 +1,150 @@
+"""Copy bytes from an expiring provider URL into S3: streamed, counted, hashed, and all or nothing.
+
+The download is read in part-sized pieces and handed to s3transfer, which runs the multipart upload
+with a bounded number of parts in memory and aborts it if anything fails. A short or long body (against
+``Content-Length``) fails the read before the upload can complete, so no partial object ever appears
+under the final key.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from boto3.s3.transfer import TransferConfig
+
+from contact_jobs.errors import CopyFailed, DownloadUrlExpired, ProviderError, TransientError, UrlNotAllowed
+from contact_jobs.urlguard import UrlGuard
+
+GZIP_MAGIC = b"\x1f\x8b"
+MIB = 1024 * 1024
+EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # how S3 presigned URLs refuse once they lapse
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    bucket: str
+    key: str
+    bytes: int
+    sha256: str
+    gzip: bool
+
+
+@dataclass(frozen=True)
+class CopySettings:
+    part_size_mib: int = 8
+    concurrency: int = 4
+    connect_timeout_s: float = 10
+    read_timeout_s: float = 60
+
+    def transfer_config(self) -> TransferConfig:
+        part = self.part_size_mib * MIB
+        return TransferConfig(
+            multipart_threshold=part,
+            multipart_chunksize=part,
+            max_concurrency=self.concurrency,
+            # Parts read but not yet uploaded: this is what bounds memory.
+            max_in_memory_upload_chunks=self.concurrency + 1,
+            use_threads=True,
+        )
+
+
+class CountingReader:
+    """A file-like view of a response body that hashes and counts, and fails on a wrong length."""
+
+    def __init__(self, raw: Any, head: bytes, expected: int | None) -> None:
+        self._raw = raw
+        self._head = head
+        self._expected = expected
+        self.bytes = 0
+        self._sha256 = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def read(self, amount: int = -1) -> bytes:
+        data = self._fill(amount)
+        self.bytes += len(data)
+        self._sha256.update(data)
+        if self._expected is not None and self.bytes > self._expected:
+            raise CopyFailed(f"received more than the announced {self._expected} bytes")
+        if not data or (amount > 0 and len(data) < amount):
+            self._check_complete()
+        return data
+
+    def _fill(self, amount: int) -> bytes:
+        head, self._head = self._head, b""
+        if amount is None or amount < 0:
+            return head + self._raw.read()
+        chunks = [head]
+        missing = amount - len(head)
+        while missing > 0:  # a socket read may return less than asked; parts must be full-sized
+            chunk = self._raw.read(missing)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    def _check_complete(self) -> None:
+        if self._expected is not None and self.bytes != self._expected:
+            raise CopyFailed(f"received {self.bytes} bytes, Content-Length announced {self._expected}")
+
+
+def open_download(url: str, guard: UrlGuard, settings: CopySettings) -> requests.Response:
+    """GET a provider URL with a bare session: no API key, no redirects, no cookies carried over."""
+    guard.check(url)
+    host = requests.utils.urlparse(url).hostname
+    try:
+        response = requests.get(
+            url,
+            stream=True,
+            allow_redirects=False,
+            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+            headers={"Accept-Encoding": "identity"},
+        )
+    except requests.RequestException as exc:
+        raise TransientError(f"download from {host} failed: {type(exc).__name__}") from None
+    if response.is_redirect or 300 <= response.status_code < 400:
+        response.close()
+        raise UrlNotAllowed(f"download from {host} answered with a redirect (HTTP {response.status_code})")
+    if response.status_code in EXPIRED_STATUSES:
+        response.close()
+        raise DownloadUrlExpired(f"download from {host} refused with HTTP {response.status_code}")
+    if response.status_code >= 500:
+        response.close()
+        raise TransientError(f"download from {host} failed with HTTP {response.status_code}")
+    if response.status_code != 200:
+        response.close()
+        raise ProviderError(f"download from {host} failed with HTTP {response.status_code}")
+    return response
+
+
+def copy_url_to_s3(
+    s3: Any, url: str, bucket: str, key: str, guard: UrlGuard, settings: CopySettings
+) -> CopyResult:
+    """Stream ``url`` into ``s3://bucket/key`` (``.gz`` appended when the bytes are gzip)."""
+    response = open_download(url, guard, settings)
+    try:
+        length = response.headers.get("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        head = response.raw.read(len(GZIP_MAGIC), decode_content=False)
+        gzipped = head == GZIP_MAGIC  # the file name says .gzip even when it is not: trust the bytes
+        final_key = f"{key}.gz" if gzipped else key
+        reader = CountingReader(response.raw, head, expected)
+        extra = {"ContentType": "application/gzip" if gzipped else "text/csv"}
+        try:
+            s3.upload_fileobj(reader, bucket, final_key, ExtraArgs=extra, Config=settings.transfer_config())
+        except Exception as exc:
+            # urllib3 errors (a body cut short, a read timeout) surface from inside s3transfer's threads.
+            if not isinstance(exc, (CopyFailed, requests.RequestException, OSError)) and not type(
+                exc
+            ).__module__.startswith("urllib3"):
+                raise
+            raise CopyFailed(
+                f"copy to s3://{bucket}/{final_key} aborted after {reader.bytes} bytes: {exc}"
+            ) from None
+        return CopyResult(bucket, final_key, reader.bytes, reader.sha256, gzipped)
+    finally:
+        response.close()
