@@ -61,7 +61,8 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
             "keys": keys[:MAX_KEYS],
             "keys_truncated": len(keys) > MAX_KEYS,
         },
-        "error": failure_reason(state.get("error")),
+        # A completed job may have recovered from an error on the way (an expired export restarted).
+        "error": None if outcome == "completed" else failure_reason(state.get("error")),
     }
 
 

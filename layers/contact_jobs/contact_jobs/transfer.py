@@ -39,14 +39,16 @@ class CopySettings:
 
     def transfer_config(self) -> TransferConfig:
         part = self.part_size_mib * MIB
-        return TransferConfig(
+        config = TransferConfig(
             multipart_threshold=part,
             multipart_chunksize=part,
             max_concurrency=self.concurrency,
-            # Parts read but not yet uploaded: this is what bounds memory.
-            max_in_memory_upload_chunks=self.concurrency + 1,
             use_threads=True,
         )
+        # Parts read but not yet uploaded: this is what bounds memory. boto3's TransferConfig does not
+        # take it as an argument, but s3transfer's manager reads the attribute.
+        config.max_in_memory_upload_chunks = self.concurrency + 1
+        return config
 
 
 class CountingReader:

@@ -1,0 +1,71 @@
+"""python -m sandbox: run contact-jobs on this machine (moto, fake providers, the real state machine)."""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from sandbox.runner import BackupScenario, run_backup
+from sandbox.stack import asl_definition, placeholder_arns
+from sandbox.template import Template
+
+# Keys a person reads in the summary; the JSON line carries everything tests need.
+JSON_FIELDS = ("status", "execution_name", "states", "waits", "files", "manifest_key", "notifications")
+
+
+def _backup_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--contacts", type=int, default=20000, help="contacts in the fake account")
+    parser.add_argument("--max-file-size-mb", type=int, default=None, help="split export files at this size")
+    parser.add_argument("--fail-export", action="store_true", help="the export ends in failure")
+    parser.add_argument("--expire-urls-after", type=float, default=None, metavar="S",
+                        help="the first export's URLs lapse S seconds after it is ready")
+    parser.add_argument("--rate-limit", action="store_true", help="answer every third API call with 429")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
+def _backup(args: argparse.Namespace) -> dict[str, Any]:
+    scenario = BackupScenario(
+        contacts=args.contacts,
+        max_file_size_mb=args.max_file_size_mb,
+        fail_export=args.fail_export,
+        expire_urls_after_s=args.expire_urls_after,
+        rate_limit=args.rate_limit,
+    )
+    return run_backup(scenario)
+
+
+def _demo(args: argparse.Namespace) -> dict[str, Any]:
+    print("== Backup: SendGrid contacts -> S3 (20,000 contacts, split into 1 MB files) ==")
+    backup = run_backup(BackupScenario(contacts=20000, max_file_size_mb=1))
+    print(f"\nbackup {backup['status']}: {len(backup['files'])} files, manifest {backup['manifest_key']}")
+    for entry in backup["files"]:
+        same = "identical to what SendGrid served" if entry["sha256"] == entry["source_sha256"] else "DIFFERENT"
+        print(f"  {entry['key']}  {entry['bytes']} bytes  sha256 {entry['sha256'][:16]}... {same}")
+    print(f"polling waits asked for (seconds): {backup['waits']}")
+    return backup
+
+
+def _asl(args: argparse.Namespace) -> None:
+    template = Template.load(overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"})
+    placeholder_arns(template)
+    print(asl_definition(template, "ContactJobsStateMachine"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="what make demo runs: a backup end to end")
+    _backup_args(commands.add_parser("backup", help="a scheduled SendGrid backup"))
+    commands.add_parser("asl", help="print the state machine definition with its substitutions applied")
+    args = parser.parse_args(argv)
+    if args.command == "asl":
+        _asl(args)
+        return 0
+    result = _demo(args) if args.command == "demo" else _backup(args)
+    if getattr(args, "json", False):
+        print(json.dumps({key: result.get(key) for key in JSON_FIELDS}))
+    return 0 if result["status"] == "SUCCEEDED" or getattr(args, "fail_export", False) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Deterministic contacts in SendGrid's export format (upper-case header, one row per contact)."""
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+
+EXPORT_HEADER = (
+    "EMAIL", "FIRST_NAME", "LAST_NAME", "CITY", "COUNTRY", "POSTAL_CODE",
+    "CREATED_AT", "UPDATED_AT", "CONTACT_ID",
+)  # fmt: skip
+FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
+LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman")
+CITIES = (("Lisbon", "PT", "1100-148"), ("Dublin", "IE", "D02 X285"), ("Toronto", "CA", "M5V 2T6"))
+NAMESPACE = uuid.UUID("6f1c2b1e-9a51-4cf6-8a57-3c1f0c2b9d10")
+
+
+def contact_email(index: int) -> str:
+    return f"contact{index:07d}@example.com"
+
+
+def contact_rows(count: int) -> Iterator[tuple[str, ...]]:
+    for index in range(count):
+        city, country, postal = CITIES[index % len(CITIES)]
+        yield (
+            contact_email(index),
+            FIRST_NAMES[index % len(FIRST_NAMES)],
+            LAST_NAMES[index % len(LAST_NAMES)],
+            city,
+            country,
+            postal,
+            "2024-01-02T03:04:05Z",
+            "2025-06-07T08:09:10Z",
+            str(uuid.uuid5(NAMESPACE, str(index))),
+        )
+
+
+def _line(row: tuple[str, ...]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    return buffer.getvalue().encode()
+
+
+def export_files(count: int, max_bytes: int) -> list[bytes]:
+    """The export split as SendGrid splits by ``max_file_size``: each file under ``max_bytes`` of
+    uncompressed CSV, each with the header."""
+    header = _line(EXPORT_HEADER)
+    files: list[bytes] = []
+    current = [header]
+    size = len(header)
+    for row in contact_rows(count):
+        line = _line(row)
+        if size + len(line) > max_bytes and len(current) > 1:
+            files.append(b"".join(current))
+            current, size = [header], len(header)
+        current.append(line)
+        size += len(line)
+    files.append(b"".join(current))
+    return files

@@ -1,0 +1,312 @@
+"""A fake Twilio SendGrid on 127.0.0.1, following the official OpenAPI documents in shared/specs.
+
+Every API request is checked for the bearer key and validated against the spec (a request the spec
+forbids gets a 400 in SendGrid's error shape). Exports go pending -> ready (or failure) after a set time
+and are served, gzip and split by ``max_file_size``, from signed URLs that expire like S3 presigned URLs.
+"""
+
+import gzip
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+from openapi_core.exceptions import OpenAPIError
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from sandbox.contacts import export_files
+from sandbox.specs import sendgrid_contracts
+from sandbox.tls import loopback_certificate
+
+DAY = 24 * 3600
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log on the console: the sandbox prints its own progress."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class FakeSendGridOptions:
+    api_key: str = "SG.sandbox-key"
+    contacts: int = 1000
+    export_ready_after_s: float = 0.2
+    fail_exports: bool = False
+    # The first export's URLs and expires_at lapse this long after it is ready (later ones: export_ttl_s).
+    expire_first_export_after_s: float | None = None
+    export_ttl_s: float = 3 * DAY
+    url_ttl_s: float = 3600  # lifetime of one signed URL; the status call signs fresh ones
+    rate_limit_every: int = 0  # every Nth API request answers 429 (0: never)
+    rate_limit_reset_s: int = 1
+    gzip_files: bool = True
+
+
+@dataclass
+class Export:
+    id: str
+    request: dict[str, Any]
+    created_at: float
+    ready_at: float
+    expires_at: float
+    failed: bool
+    files: list[bytes] = field(default_factory=list)
+    contact_count: int = 0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    body: Any
+    authorization: bool
+    status: int
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _errors(status: int, message: str, field_name: str | None = None) -> Response:
+    body = {"errors": [{"field": field_name, "message": message}]}
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+class FakeSendGrid:
+    API_ROUTES = Map(
+        [
+            Rule("/v3/marketing/contacts/exports", methods=["POST"], endpoint="create_export"),
+            Rule("/v3/marketing/contacts/exports", methods=["GET"], endpoint="list_exports"),
+            Rule("/v3/marketing/contacts/exports/<export_id>", methods=["GET"], endpoint="export_status"),
+            Rule("/files/<export_id>/<int:index>", methods=["GET"], endpoint="download"),
+        ]
+    )
+
+    def __init__(self, options: FakeSendGridOptions | None = None) -> None:
+        self.options = options or FakeSendGridOptions()
+        self.exports: dict[str, Export] = {}
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._api_calls = itertools.count(1)
+        self._signing_key = secrets.token_bytes(32)
+        self._server: BaseWSGIServer | None = None
+        self.base_url = ""
+
+    # Server lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> "FakeSendGrid":
+        certificate = loopback_certificate()
+        self._server = make_server(
+            "127.0.0.1",
+            0,
+            self.wsgi,
+            threaded=True,
+            request_handler=QuietRequestHandler,
+            ssl_context=(str(certificate.cert_path), str(certificate.key_path)),
+        )
+        self.base_url = f"https://127.0.0.1:{self._server.port}"
+        threading.Thread(target=self._server.serve_forever, name="fake-sendgrid", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> "FakeSendGrid":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Inspection for tests ------------------------------------------------------------------------
+
+    def api_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.startswith("/v3/")]
+
+    def download_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.startswith("/files/")]
+
+    def served_sha256(self, export_id: str) -> list[str]:
+        return [hashlib.sha256(data).hexdigest() for data in self._ready_files(self.exports[export_id])]
+
+    # WSGI ----------------------------------------------------------------------------------------
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        response = self._dispatch(request)
+        body = request.get_data(cache=True)
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body[:200]
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(
+                    request.method,
+                    request.path,
+                    parsed,
+                    "Authorization" in request.headers,
+                    response.status_code,
+                )
+            )
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.API_ROUTES.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except NotFound:
+            return _errors(404, "resource not found")
+        except HTTPException as exc:
+            return _errors(exc.code or 400, exc.description or "bad request")
+        if endpoint == "download":
+            return self._download(request, **args)
+        refused = self._refuse_api_request(request)
+        if refused:
+            return refused
+        handler = getattr(self, f"_{endpoint}")
+        response: Response = handler(request, **args)
+        return response
+
+    def _refuse_api_request(self, request: Request) -> Response | None:
+        """Authentication, rate limit and the spec, in the order SendGrid applies them."""
+        if request.headers.get("Authorization") != f"Bearer {self.options.api_key}":
+            return _errors(401, "authorization required")
+        call = next(self._api_calls)
+        every = self.options.rate_limit_every
+        if every and call % every == 0:
+            response = _errors(429, "too many requests")
+            response.headers["X-RateLimit-Limit"] = "600"
+            response.headers["X-RateLimit-Remaining"] = "0"
+            response.headers["X-RateLimit-Reset"] = str(int(time.time()) + self.options.rate_limit_reset_s)
+            return response
+        return self._validate(request)
+
+    @staticmethod
+    def _validate(request: Request) -> Response | None:
+        wrapped = WerkzeugOpenAPIRequest(request)
+        for contract in sendgrid_contracts():
+            try:
+                contract.openapi.validate_request(wrapped)
+                return None
+            except OpenAPIError as exc:
+                if "Path not found" in str(exc) or type(exc).__name__ in ("PathNotFound", "ServerNotFound"):
+                    continue
+                cause = exc.__cause__ or exc
+                details = getattr(cause, "schema_errors", None) or []
+                message = "; ".join(str(getattr(d, "message", d)) for d in details) or str(cause)
+                return _errors(400, message)
+        return _errors(404, "resource not found")
+
+    # Exports -------------------------------------------------------------------------------------
+
+    def _create_export(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        now = time.time()
+        first = not self.exports
+        ready_at = now + self.options.export_ready_after_s
+        lapse = self.options.expire_first_export_after_s
+        expires_at = ready_at + (lapse if first and lapse is not None else self.options.export_ttl_s)
+        export = Export(
+            id=str(uuid.uuid4()),
+            request=body,
+            created_at=now,
+            ready_at=ready_at,
+            expires_at=expires_at,
+            failed=self.options.fail_exports,
+        )
+        with self._lock:
+            self.exports[export.id] = export
+        return _json({"id": export.id, "_metadata": {"self": f"{self.base_url}{request.path}/{export.id}"}}, 202)
+
+    def _status_of(self, export: Export) -> dict[str, Any]:
+        now = time.time()
+        body: dict[str, Any] = {
+            "id": export.id,
+            "created_at": _iso(export.created_at),
+            "updated_at": _iso(min(now, export.ready_at)),
+            "expires_at": _iso(export.expires_at),
+            "export_type": self._export_type(export.request),
+            "lists": [{"ID": i, "Name": f"list {i[:8]}"} for i in export.request.get("list_ids") or []],
+            "segments": [{"ID": i, "Name": f"segment {i[:8]}"} for i in export.request.get("segment_ids") or []],
+        }
+        if now < export.ready_at:
+            return {**body, "status": "pending"}
+        if export.failed:
+            return {**body, "status": "failure", "message": "export failed: the export job could not be completed"}
+        files = self._ready_files(export)
+        url_expiry = min(now + self.options.url_ttl_s, export.expires_at)
+        return {
+            **body,
+            "status": "ready",
+            "completed_at": _iso(export.ready_at),
+            "contact_count": export.contact_count,
+            "urls": [self._signed_url(export.id, index, url_expiry) for index in range(len(files))],
+        }
+
+    @staticmethod
+    def _export_type(request: dict[str, Any]) -> str:
+        if request.get("list_ids"):
+            return "list_export"
+        return "segment_export" if request.get("segment_ids") else "contacts_export"
+
+    def _export_status(self, request: Request, export_id: str) -> Response:
+        export = self.exports.get(export_id)
+        if export is None:
+            return _errors(404, "export not found", "id")
+        return _json(self._status_of(export))
+
+    def _list_exports(self, request: Request) -> Response:
+        result = [self._status_of(export) for export in list(self.exports.values())]
+        return _json({"result": result, "_metadata": {"self": f"{self.base_url}{request.path}"}})
+
+    def _ready_files(self, export: Export) -> list[bytes]:
+        with self._lock:
+            if not export.files:
+                max_mb = int(export.request.get("max_file_size") or 5000)
+                csv_files = export_files(self.options.contacts, max_mb * 1024 * 1024)
+                export.contact_count = self.options.contacts
+                export.files = [
+                    gzip.compress(data, mtime=0) if self.options.gzip_files else data for data in csv_files
+                ]
+            return export.files
+
+    # Downloads: signed, expiring, unauthenticated (like S3 presigned URLs) -----------------------
+
+    def _signature(self, export_id: str, index: int, expires: int) -> str:
+        message = f"{export_id}/{index}/{expires}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
+
+    def _signed_url(self, export_id: str, index: int, expires_at: float) -> str:
+        expires = int(expires_at)
+        signature = self._signature(export_id, index, expires)
+        return f"{self.base_url}/files/{export_id}/{index}?Expires={expires}&Signature={signature}"
+
+    def _download(self, request: Request, export_id: str, index: int) -> Response:
+        expires = int(request.args.get("Expires", "0") or 0)
+        signature = request.args.get("Signature", "")
+        if not hmac.compare_digest(signature, self._signature(export_id, index, expires)):
+            return Response("<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml")
+        if time.time() >= expires:
+            return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                            403, mimetype="application/xml")
+        data = self._ready_files(self.exports[export_id])[index]
+        return Response(data, 200, mimetype="application/octet-stream",
+                        headers={"Content-Length": str(len(data))})

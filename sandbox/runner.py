@@ -1,0 +1,200 @@
+"""Run a job on the local stack and report what happened, as a person and as a test would want it."""
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
+from sandbox.stack import LocalStack, StackConfig, local_stack
+
+Printer = Callable[[str], None]
+EXECUTION_TIMEOUT_S = 300
+
+
+@dataclass
+class BackupScenario:
+    contacts: int = 1000
+    max_file_size_mb: int | None = None
+    fail_export: bool = False
+    expire_urls_after_s: float | None = None
+    rate_limit: bool = False
+    list_ids: tuple[str, ...] = ()
+    fake: FakeSendGridOptions | None = None  # tests reach further in than the CLI flags
+    environment: dict[str, str] | None = None
+
+
+def _subscribe_queue(stack: LocalStack) -> str:
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName=f"notifications-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stack.client("sns").subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return str(url)
+
+
+def received_notifications(stack: LocalStack, queue_url: str) -> list[dict[str, Any]]:
+    """Every message the test subscriber got: the document and its message attributes."""
+    sqs = stack.client("sqs")
+    received = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return received
+        for message in batch:
+            envelope = json.loads(message["Body"])
+            attributes = {name: item["Value"] for name, item in envelope.get("MessageAttributes", {}).items()}
+            received.append({"message": json.loads(envelope["Message"]), "attributes": attributes})
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class ProgressPrinter:
+    """Prints the execution history as it grows: states entered, waits, files copied, failures."""
+
+    def __init__(self, stack: LocalStack, execution_arn: str, say: Printer) -> None:
+        self._sfn = stack.client("stepfunctions")
+        self._arn = execution_arn
+        self._say = say
+        self._seen = 0
+        self.events: list[dict[str, Any]] = []
+
+    def poll(self) -> None:
+        events = self._sfn.get_execution_history(executionArn=self._arn, maxResults=1000)["events"]
+        for event in events[self._seen :]:
+            self._print(event)
+        self._seen = len(events)
+        self.events = events
+
+    def _print(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            details = event["stateEnteredEventDetails"]
+            extra = ""
+            if kind == "WaitStateEntered":
+                delay = json.loads(details.get("input", "{}")).get("job", {}).get("poll", {}).get("delay_s")
+                extra = f" ({delay} s)" if delay is not None else ""
+            self._say(f"  -> {details['name']}{extra}")
+        elif kind == "TaskSucceeded":
+            output = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+            if isinstance(output, dict) and "sha256" in output:
+                self._say(f"     copied {output['key']} ({output['bytes']} bytes, gzip={output['gzip']})")
+        elif kind in ("TaskFailed", "ExecutionFailed"):
+            details = event.get("taskFailedEventDetails") or event.get("executionFailedEventDetails") or {}
+            self._say(f"     {kind}: {details.get('error')}: {str(details.get('cause', ''))[:200]}")
+
+
+def states_entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+def run_execution(stack: LocalStack, name: str, execution_input: dict[str, Any], say: Printer) -> dict[str, Any]:
+    sfn = stack.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(execution_input))[
+        "executionArn"
+    ]
+    say(f"execution {name} started")
+    printer = ProgressPrinter(stack, arn, say)
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while True:
+        described = sfn.describe_execution(executionArn=arn)
+        printer.poll()
+        if described["status"] != "RUNNING":
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {name} still running after {EXECUTION_TIMEOUT_S} s")
+        time.sleep(0.05)
+    say(f"execution {name}: {described['status']}")
+    return {"status": described["status"], "execution_name": name, "states": states_entered(printer.events)}
+
+
+def schedule_input(stack: LocalStack) -> dict[str, Any]:
+    """The execution input the deployed schedule would send (the template's ScheduleV2 Input)."""
+    machine = stack.template.resources("AWS::Serverless::StateMachine")
+    for spec in machine.values():
+        for event in spec["Properties"].get("Events", {}).values():
+            if event["Type"] == "ScheduleV2":
+                resolved: dict[str, Any] = json.loads(stack.template.resolve(event["Properties"]["Input"]))
+                return resolved
+    raise LookupError("template.yaml has no ScheduleV2 event on the state machine")
+
+
+def _backup_files(stack: LocalStack, fake: FakeSendGrid, manifest_key: str | None, prefix: str) -> list[dict[str, Any]]:
+    s3 = stack.client("s3")
+    if manifest_key:
+        manifest = json.loads(s3.get_object(Bucket=stack.backup_bucket, Key=manifest_key)["Body"].read())
+        served = fake.served_sha256(manifest["provider_job_id"])
+        entries = manifest["files"]
+    else:
+        listed = s3.list_objects_v2(Bucket=stack.backup_bucket, Prefix=prefix).get("Contents", [])
+        served, entries = [], [{"key": item["Key"]} for item in listed]
+    files = []
+    for index, entry in enumerate(entries):
+        body = s3.get_object(Bucket=stack.backup_bucket, Key=entry["key"])["Body"].read()
+        files.append(
+            {
+                "key": entry["key"],
+                "bytes": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "manifest_sha256": entry.get("sha256"),
+                "source_sha256": served[index] if index < len(served) else None,
+            }
+        )
+    return files
+
+
+def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]:
+    options = scenario.fake or FakeSendGridOptions()
+    options.contacts = scenario.contacts
+    options.fail_exports = scenario.fail_export or options.fail_exports
+    if scenario.expire_urls_after_s is not None:
+        options.expire_first_export_after_s = scenario.expire_urls_after_s
+    if scenario.rate_limit:
+        options.rate_limit_every = 3
+    with FakeSendGrid(options) as fake:
+        config = StackConfig(
+            api_key=options.api_key,
+            sendgrid_base_url=fake.base_url,
+            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            environment=scenario.environment or {},
+        )
+        with local_stack(config) as stack:
+            say(f"local stack up: bucket {stack.backup_bucket}, fake SendGrid at {fake.base_url}")
+            queue_url = _subscribe_queue(stack)
+            execution_input = schedule_input(stack)
+            execution_input["list_ids"] = list(scenario.list_ids)
+            if scenario.max_file_size_mb:
+                execution_input["max_file_size_mb"] = scenario.max_file_size_mb
+            name = f"backup-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+            result = run_execution(stack, name, execution_input, say)
+            notifications = received_notifications(stack, queue_url)
+            manifest_key = _manifest_key(notifications)
+            prefix = _prefix(stack, name)
+            result.update(
+                waits=list(stack.recorder.waits),
+                files=_backup_files(stack, fake, manifest_key, prefix),
+                manifest_key=manifest_key,
+                prefix=prefix,
+                notifications=notifications,
+                provider_exports=len(fake.exports),
+                lambda_logs=stack.lambda_log_lines(),
+                api_requests=[r.__dict__ for r in fake.api_requests()],
+                downloads_with_authorization=sum(r.authorization for r in fake.download_requests()),
+            )
+            for note in notifications:
+                say(f"notification {note['attributes'].get('event_type')}: {json.dumps(note['message'])[:300]}")
+            return result
+
+
+def _manifest_key(notifications: list[dict[str, Any]]) -> str | None:
+    for note in notifications:
+        key = (note["message"].get("s3") or {}).get("manifest_key")
+        if key:
+            return str(key)
+    return None
+
+
+def _prefix(stack: LocalStack, execution_name: str) -> str:
+    return f"backups/sendgrid/{datetime.now(UTC):%Y/%m/%d}/{execution_name}/"

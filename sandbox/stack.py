@@ -1,0 +1,273 @@
+"""The deployed stack, rebuilt in moto from template.yaml: buckets, topic, secret, functions (run in this
+process), and the state machine with its real definition and substitutions."""
+
+import importlib.util
+import io
+import json
+import logging
+import os
+import sys
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from sandbox.moto_patches import InProcessFunction, Recorder, patched_moto
+from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, Template, TemplateError
+from sandbox.tls import loopback_certificate
+
+# moto's interpreter logs every caught Task error with its whole parse tree; the sandbox prints its own.
+logging.getLogger("moto").setLevel(logging.CRITICAL)
+LAYER_DIR = ROOT / "layers" / "contact_jobs"
+SECRET_NAME = "contact-jobs/sendgrid-api-key"
+ROLE_NAME = "contact-jobs-sandbox-role"
+
+
+@dataclass
+class StackConfig:
+    api_key: str
+    sendgrid_base_url: str
+    download_hosts: str
+    time_scale: float = 0.001
+    parameters: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # extra variables (tests lower limits)
+
+
+@dataclass
+class LocalStack:
+    template: Template
+    recorder: Recorder
+    state_machine_arn: str
+    topic_arn: str
+    backup_bucket: str
+    log_stream: io.StringIO
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def lambda_log_lines(self) -> list[str]:
+        return self.log_stream.getvalue().splitlines()
+
+
+def _load_handler(code_uri: str, handler: str) -> Any:
+    module_name, _, function_name = handler.rpartition(".")
+    path = ROOT / code_uri / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"sandbox_fn_{path.parent.name}", path)
+    if spec is None or spec.loader is None:
+        raise TemplateError(f"cannot load handler {handler} from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function_name)
+
+
+def _bucket_config(s3: Any, name: str, properties: dict[str, Any]) -> None:
+    """Apply the template's bucket hardening, translated from CloudFormation's shape to the API's."""
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if "BucketEncryption" in properties:
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+            }
+            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "VersioningConfiguration" in properties:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"])
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+        )
+    if "LifecycleConfiguration" in properties:
+        rules = []
+        for rule in properties["LifecycleConfiguration"]["Rules"]:
+            translated = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+            for key in ("AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration"):
+                if key in rule:
+                    translated[key] = rule[key]
+            rules.append(translated)
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+
+
+def _create_buckets(template: Template, s3: Any) -> None:
+    for logical, spec in template.resources("AWS::S3::Bucket").items():
+        name = f"{STACK_NAME}-{logical.lower()}"
+        template.physical[logical] = (name, {"Arn": f"arn:aws:s3:::{name}"})
+        _bucket_config(s3, name, template.resolve(spec.get("Properties", {})))
+    for spec in template.resources("AWS::S3::BucketPolicy").values():
+        properties = template.resolve(spec["Properties"])
+        statements = properties["PolicyDocument"]["Statement"]
+        # moto enforces bucket policies but ignores their Conditions, which turns the TLS-only Deny into
+        # a deny-all. Such statements are checked against the template by tests instead.
+        kept = [statement for statement in statements if "Condition" not in statement]
+        if kept:
+            document = {**properties["PolicyDocument"], "Statement": kept}
+            s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
+
+
+def _create_topics(template: Template, sns: Any) -> None:
+    for logical in template.resources("AWS::SNS::Topic"):
+        arn = sns.create_topic(Name=f"{STACK_NAME}-{logical}")["TopicArn"]
+        template.physical[logical] = (arn, {"TopicName": arn.rsplit(":", 1)[1], "TopicArn": arn})
+
+
+def _create_functions(template: Template, role_arn: str) -> dict[str, InProcessFunction]:
+    client = boto3.client("lambda", region_name=REGION)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "# the sandbox runs the real handler in-process\n")
+    functions: dict[str, InProcessFunction] = {}
+    for logical in template.resources("AWS::Serverless::Function"):
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
+        template.physical[logical] = (logical, {"Arn": arn})
+    for logical in template.resources("AWS::Serverless::Function"):
+        properties = template.function_properties(logical)
+        client.create_function(
+            FunctionName=logical,
+            Runtime=properties["Runtime"],
+            Role=role_arn,
+            Handler=properties["Handler"],
+            Code={"ZipFile": code.getvalue()},
+            Timeout=int(properties.get("Timeout", 3)),
+            MemorySize=int(properties.get("MemorySize", 128)),
+            Architectures=properties.get("Architectures", ["x86_64"]),
+        )
+        functions[logical] = InProcessFunction(
+            handler=_load_handler(properties["CodeUri"], properties["Handler"]),
+            memory_mb=int(properties.get("MemorySize", 128)),
+            timeout_s=int(properties.get("Timeout", 3)),
+        )
+    return functions
+
+
+def function_environment(template: Template) -> dict[str, str]:
+    """The union of every function's environment. All functions share one process here, so a variable
+    that two functions set differently cannot be honoured: the sandbox refuses it."""
+    merged: dict[str, str] = {}
+    for logical in template.resources("AWS::Serverless::Function"):
+        variables = template.resolve(template.function_properties(logical)["Environment"]["Variables"])
+        for name, value in variables.items():
+            if merged.get(name, str(value)) != str(value):
+                raise TemplateError(f"environment variable {name} differs between functions")
+            merged[name] = str(value)
+    return merged
+
+
+def _create_state_machines(template: Template, sfn: Any, role_arn: str) -> str:
+    arn = ""
+    for logical, spec in template.resources("AWS::Serverless::StateMachine").items():
+        properties = spec["Properties"]
+        definition = asl_definition(template, logical)
+        name = str(template.resolve(properties.get("Name", logical)))
+        arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")[
+            "stateMachineArn"
+        ]
+        template.physical[logical] = (arn, {"Arn": arn, "Name": name})
+    return arn
+
+
+def asl_definition(template: Template, logical: str) -> str:
+    """The definition file with DefinitionSubstitutions applied, as CloudFormation would."""
+    properties = template.body["Resources"][logical]["Properties"]
+    text = (ROOT / properties["DefinitionUri"]).read_text()
+    for key, value in template.resolve(properties.get("DefinitionSubstitutions", {})).items():
+        text = text.replace("${" + key + "}", str(value))
+    if "${" in text:
+        raise TemplateError(f"{properties['DefinitionUri']} has a placeholder without a substitution")
+    return text
+
+
+def placeholder_arns(template: Template) -> None:
+    """Physical ids for every resource, without creating anything (for ``python -m sandbox asl``)."""
+    for logical in template.body["Resources"]:
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
+        template.physical[logical] = (logical, {"Arn": arn, "TopicName": logical, "Name": logical})
+
+
+@contextmanager
+def local_stack(config: StackConfig) -> Iterator[LocalStack]:
+    """moto (with the real ASL interpreter) holding the template's resources; handlers in-process."""
+    if str(LAYER_DIR) not in sys.path:  # Lambda mounts the layer on the path; so does the sandbox
+        sys.path.insert(0, str(LAYER_DIR))
+    overrides = {"SendGridApiBase": config.sendgrid_base_url, "DownloadHosts": config.download_hosts}
+    with ExitStack() as stack:
+        stack.enter_context(
+            mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
+        )
+        stack.enter_context(_process_environment({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}))
+        secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=SECRET_NAME, SecretString=config.api_key
+        )["ARN"]
+        template = Template.load(overrides={**overrides, "SendGridApiKeySecretArn": secret_arn, **config.parameters})
+        role_arn = boto3.client("iam", region_name=REGION).create_role(
+            RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        _create_buckets(template, boto3.client("s3", region_name=REGION))
+        _create_topics(template, boto3.client("sns", region_name=REGION))
+        functions = _create_functions(template, role_arn)
+        environment = {
+            **function_environment(template),
+            "REQUESTS_CA_BUNDLE": str(loopback_certificate().cert_path),
+            **config.environment,
+        }
+        stack.enter_context(_process_environment(environment))
+        log_stream = stack.enter_context(_captured_lambda_logs())
+        _reset_caches()
+        recorder = Recorder(time_scale=config.time_scale)
+        stack.enter_context(patched_moto(functions, recorder))
+        state_machine_arn = _create_state_machines(
+            template, boto3.client("stepfunctions", region_name=REGION), role_arn
+        )
+        yield LocalStack(
+            template=template,
+            recorder=recorder,
+            state_machine_arn=state_machine_arn,
+            topic_arn=template.physical["NotificationTopic"][0],
+            backup_bucket=template.physical["BackupBucket"][0],
+            log_stream=log_stream,
+        )
+        _reset_caches()
+
+
+@contextmanager
+def _process_environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _captured_lambda_logs() -> Iterator[io.StringIO]:
+    """The handlers' structured logs go to a buffer (tests read them), not over the sandbox's output."""
+    from contact_jobs.jobs import logger  # noqa: PLC0415 - the layer is on the path only now
+
+    buffer = io.StringIO()
+    handlers = [h for h in logging.getLogger(logger.service).handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(buffer) for h in handlers]
+    try:
+        yield buffer
+    finally:
+        for h, stream in zip(handlers, previous, strict=True):
+            h.setStream(stream)  # type: ignore[arg-type]
+
+
+def _reset_caches() -> None:
+    """Per-process caches of the layer (settings, clients, secrets) must not outlive one stack."""
+    from contact_jobs import config, runtime  # noqa: PLC0415
+
+    config.settings.cache_clear()
+    for cached in (runtime.s3_client, runtime.sns_client, runtime.url_guard, runtime._session):
+        cached.cache_clear()
+    parameters.clear_caches()
