@@ -51,6 +51,7 @@ class FakeSendGridOptions:
     url_ttl_s: float = 3600  # lifetime of one signed URL; the status call signs fresh ones
     rate_limit_every: int = 0  # every Nth API request answers 429 (0: never)
     rate_limit_reset_s: int = 1
+    server_error_every: int = 0  # every Nth API request answers 500 (0: never)
     gzip_files: bool = True
 
 
@@ -197,6 +198,8 @@ class FakeSendGrid:
             response.headers["X-RateLimit-Remaining"] = "0"
             response.headers["X-RateLimit-Reset"] = str(int(time.time()) + self.options.rate_limit_reset_s)
             return response
+        if self.options.server_error_every and call % self.options.server_error_every == 0:
+            return _errors(500, "internal server error")
         return self._validate(request)
 
     @staticmethod
