@@ -26,6 +26,7 @@ class BackupScenario:
     list_ids: tuple[str, ...] = ()
     fake: FakeSendGridOptions | None = None  # tests reach further in than the CLI flags
     environment: dict[str, str] | None = None
+    time_scale: float = 0.001  # sandbox seconds per second a Wait or Retry asks for
 
 
 def _subscribe_queue(stack: LocalStack) -> str:
@@ -159,6 +160,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
             sendgrid_base_url=fake.base_url,
             download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
             environment=scenario.environment or {},
+            time_scale=scenario.time_scale,
         )
         with local_stack(config) as stack:
             say(f"local stack up: bucket {stack.backup_bucket}, fake SendGrid at {fake.base_url}")

@@ -1,0 +1,98 @@
+"""A scheduled SendGrid backup, end to end on the local stack."""
+
+import json
+
+from sandbox.fake_sendgrid import FakeSendGridOptions
+from tests.integration.conftest import only_notification
+
+API_KEY = "SG.canary-key-0123456789"
+
+
+def assert_identical_copies(result):
+    assert result["files"]
+    for entry in result["files"]:
+        assert entry["sha256"] == entry["source_sha256"] == entry["manifest_sha256"], entry
+
+
+def test_multi_file_backup_succeeds_with_identical_bytes_and_a_manifest(backup):
+    result = backup(contacts=20000, max_file_size_mb=1)
+    assert result["status"] == "SUCCEEDED"
+    assert len(result["files"]) >= 2
+    assert_identical_copies(result)
+    assert result["manifest_key"] == f"{result['prefix']}manifest.json"
+    note = only_notification(result)
+    assert note["attributes"] == {"event_type": "backup.completed", "provider": "sendgrid", "outcome": "completed"}
+    assert note["message"]["counts"]["contacts"] == 20000
+    assert note["message"]["counts"]["files"] == len(result["files"])
+    assert note["message"]["s3"]["keys"] == [entry["key"] for entry in result["files"]]
+
+
+def test_the_export_asked_for_is_the_schedules_input(backup):
+    result = backup(contacts=100, max_file_size_mb=7)
+    create = next(r for r in result["api_requests"] if r["method"] == "POST")
+    assert create["body"] == {"file_type": "csv", "max_file_size": 7}
+
+
+def test_failed_export_fails_the_execution_with_one_notification_naming_the_cause(backup):
+    result = backup(contacts=100, fail_export=True)
+    assert result["status"] == "FAILED"
+    note = only_notification(result)
+    assert note["attributes"]["event_type"] == "backup.failed"
+    assert note["message"]["error"]["type"] == "ExportFailed"
+    assert "ended in failure" in note["message"]["error"]["message"]
+    assert result["files"] == [], "nothing under the backup's final prefix"
+    assert result["states"][-3:] == ["DiscardPartialBackup", "NotifyFailed", "JobFailed"]
+
+
+def test_export_expired_before_copy_is_restarted_and_succeeds(backup):
+    result = backup(contacts=3000, max_file_size_mb=1, expire_urls_after_s=0)
+    assert result["status"] == "SUCCEEDED"
+    assert result["provider_exports"] == 2, "one expired export, one new"
+    assert result["states"].count("StartJob") == 2
+    assert "DiscardExpiredCopies" in result["states"]
+    assert_identical_copies(result)
+    assert only_notification(result)["message"]["error"] is None
+
+
+def test_lapsed_download_url_is_refreshed_from_the_export_status(backup):
+    fake = FakeSendGridOptions(export_ready_after_s=0.05, url_ttl_s=0)  # every signed URL is stale at once
+    result = backup(fake=fake, contacts=100)
+    assert result["status"] == "FAILED", "a URL that is always stale ends in a reported failure"
+    note = only_notification(result)
+    assert note["message"]["error"]["type"] == "DownloadUrlExpired"
+    assert result["provider_exports"] == 1, "a refused URL is refreshed, not a reason for a new export"
+
+
+def test_rate_limited_api_still_ends_succeeded_with_identical_bytes(backup):
+    result = backup(contacts=3000, max_file_size_mb=1, rate_limit=True)
+    assert result["status"] == "SUCCEEDED"
+    assert 429 in [r["status"] for r in result["api_requests"]]
+    assert_identical_copies(result)
+
+
+def test_polling_waits_start_short_double_and_stop_at_the_cap(backup):
+    fake = FakeSendGridOptions(export_ready_after_s=1.5)
+    environment = {"POLL_FIRST_DELAY_S": "5", "POLL_MAX_DELAY_S": "40"}
+    result = backup(fake=fake, contacts=100, environment=environment, time_scale=0.01)
+    assert result["status"] == "SUCCEEDED"
+    waits = result["waits"]
+    assert waits[:4] == [5, 10, 20, 40]
+    assert all(wait == 40 for wait in waits[4:])
+    assert result["states"].count("CheckJob") == len(waits)
+
+
+def test_job_past_its_maximum_duration_fails_with_a_timeout(backup):
+    fake = FakeSendGridOptions(export_ready_after_s=600)
+    environment = {"POLL_FIRST_DELAY_S": "1", "MAX_JOB_DURATION_S": "1"}
+    result = backup(fake=fake, contacts=10, environment=environment)
+    assert result["status"] == "FAILED"
+    assert only_notification(result)["message"]["error"]["type"] == "JobTimedOut"
+
+
+def test_api_key_never_reaches_downloads_logs_or_notifications(backup):
+    result = backup(fake=FakeSendGridOptions(api_key=API_KEY, export_ready_after_s=0.05), contacts=100)
+    assert result["status"] == "SUCCEEDED"
+    assert result["downloads_with_authorization"] == 0
+    assert result["lambda_logs"], "the handlers did log"
+    assert API_KEY not in "\n".join(result["lambda_logs"])
+    assert API_KEY not in json.dumps(result["notifications"])
