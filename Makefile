@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/mypy
 
 validate: install
+	@mkdir -p build
 	$(BIN)/sam validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(BIN)/cfn-lint template.yaml
 	$(PY) -m sandbox asl > build/contact_jobs.asl.json

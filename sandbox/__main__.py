@@ -17,8 +17,13 @@ def _backup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contacts", type=int, default=20000, help="contacts in the fake account")
     parser.add_argument("--max-file-size-mb", type=int, default=None, help="split export files at this size")
     parser.add_argument("--fail-export", action="store_true", help="the export ends in failure")
-    parser.add_argument("--expire-urls-after", type=float, default=None, metavar="S",
-                        help="the first export's URLs lapse S seconds after it is ready")
+    parser.add_argument(
+        "--expire-urls-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="the first export's URLs lapse S seconds after it is ready",
+    )
     parser.add_argument("--rate-limit", action="store_true", help="answer every third API call with 429")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
@@ -39,14 +44,18 @@ def _demo(args: argparse.Namespace) -> dict[str, Any]:
     backup = run_backup(BackupScenario(contacts=20000, max_file_size_mb=1))
     print(f"\nbackup {backup['status']}: {len(backup['files'])} files, manifest {backup['manifest_key']}")
     for entry in backup["files"]:
-        same = "identical to what SendGrid served" if entry["sha256"] == entry["source_sha256"] else "DIFFERENT"
+        same = (
+            "identical to what SendGrid served" if entry["sha256"] == entry["source_sha256"] else "DIFFERENT"
+        )
         print(f"  {entry['key']}  {entry['bytes']} bytes  sha256 {entry['sha256'][:16]}... {same}")
     print(f"polling waits asked for (seconds): {backup['waits']}")
     return backup
 
 
 def _asl(args: argparse.Namespace) -> None:
-    template = Template.load(overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"})
+    template = Template.load(
+        overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
+    )
     placeholder_arns(template)
     print(asl_definition(template, "ContactJobsStateMachine"))
 

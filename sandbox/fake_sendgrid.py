@@ -237,7 +237,9 @@ class FakeSendGrid:
         )
         with self._lock:
             self.exports[export.id] = export
-        return _json({"id": export.id, "_metadata": {"self": f"{self.base_url}{request.path}/{export.id}"}}, 202)
+        return _json(
+            {"id": export.id, "_metadata": {"self": f"{self.base_url}{request.path}/{export.id}"}}, 202
+        )
 
     def _status_of(self, export: Export) -> dict[str, Any]:
         now = time.time()
@@ -248,12 +250,18 @@ class FakeSendGrid:
             "expires_at": _iso(export.expires_at),
             "export_type": self._export_type(export.request),
             "lists": [{"ID": i, "Name": f"list {i[:8]}"} for i in export.request.get("list_ids") or []],
-            "segments": [{"ID": i, "Name": f"segment {i[:8]}"} for i in export.request.get("segment_ids") or []],
+            "segments": [
+                {"ID": i, "Name": f"segment {i[:8]}"} for i in export.request.get("segment_ids") or []
+            ],
         }
         if now < export.ready_at:
             return {**body, "status": "pending"}
         if export.failed:
-            return {**body, "status": "failure", "message": "export failed: the export job could not be completed"}
+            return {
+                **body,
+                "status": "failure",
+                "message": "export failed: the export job could not be completed",
+            }
         files = self._ready_files(export)
         url_expiry = min(now + self.options.url_ttl_s, export.expires_at)
         return {
@@ -306,10 +314,16 @@ class FakeSendGrid:
         expires = int(request.args.get("Expires", "0") or 0)
         signature = request.args.get("Signature", "")
         if not hmac.compare_digest(signature, self._signature(export_id, index, expires)):
-            return Response("<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml")
+            return Response(
+                "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml"
+            )
         if time.time() >= expires:
-            return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                            403, mimetype="application/xml")
+            return Response(
+                "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                403,
+                mimetype="application/xml",
+            )
         data = self._ready_files(self.exports[export_id])[index]
-        return Response(data, 200, mimetype="application/octet-stream",
-                        headers={"Content-Length": str(len(data))})
+        return Response(
+            data, 200, mimetype="application/octet-stream", headers={"Content-Length": str(len(data))}
+        )

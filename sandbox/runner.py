@@ -29,7 +29,7 @@ class BackupScenario:
     time_scale: float = 0.001  # sandbox seconds per second a Wait or Retry asks for
 
 
-def _subscribe_queue(stack: LocalStack) -> str:
+def subscribe_queue(stack: LocalStack) -> str:
     sqs = stack.client("sqs")
     url = sqs.create_queue(QueueName=f"notifications-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -40,7 +40,7 @@ def _subscribe_queue(stack: LocalStack) -> str:
 def received_notifications(stack: LocalStack, queue_url: str) -> list[dict[str, Any]]:
     """Every message the test subscriber got: the document and its message attributes."""
     sqs = stack.client("sqs")
-    received = []
+    received: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
@@ -91,11 +91,13 @@ def states_entered(events: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 
-def run_execution(stack: LocalStack, name: str, execution_input: dict[str, Any], say: Printer) -> dict[str, Any]:
+def run_execution(
+    stack: LocalStack, name: str, execution_input: dict[str, Any], say: Printer
+) -> dict[str, Any]:
     sfn = stack.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(execution_input))[
-        "executionArn"
-    ]
+    arn = sfn.start_execution(
+        stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(execution_input)
+    )["executionArn"]
     say(f"execution {name} started")
     printer = ProgressPrinter(stack, arn, say)
     deadline = time.monotonic() + EXECUTION_TIMEOUT_S
@@ -122,7 +124,9 @@ def schedule_input(stack: LocalStack) -> dict[str, Any]:
     raise LookupError("template.yaml has no ScheduleV2 event on the state machine")
 
 
-def _backup_files(stack: LocalStack, fake: FakeSendGrid, manifest_key: str | None, prefix: str) -> list[dict[str, Any]]:
+def _backup_files(
+    stack: LocalStack, fake: FakeSendGrid, manifest_key: str | None, prefix: str
+) -> list[dict[str, Any]]:
     s3 = stack.client("s3")
     if manifest_key:
         manifest = json.loads(s3.get_object(Bucket=stack.backup_bucket, Key=manifest_key)["Body"].read())
@@ -164,7 +168,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
         )
         with local_stack(config) as stack:
             say(f"local stack up: bucket {stack.backup_bucket}, fake SendGrid at {fake.base_url}")
-            queue_url = _subscribe_queue(stack)
+            queue_url = subscribe_queue(stack)
             execution_input = schedule_input(stack)
             execution_input["list_ids"] = list(scenario.list_ids)
             if scenario.max_file_size_mb:
@@ -186,7 +190,8 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
                 downloads_with_authorization=sum(r.authorization for r in fake.download_requests()),
             )
             for note in notifications:
-                say(f"notification {note['attributes'].get('event_type')}: {json.dumps(note['message'])[:300]}")
+                event_type = note["attributes"].get("event_type")
+                say(f"notification {event_type}: {json.dumps(note['message'])[:300]}")
             return result
 
 

@@ -24,7 +24,7 @@ from sandbox.tls import loopback_certificate
 # moto's interpreter logs every caught Task error with its whole parse tree; the sandbox prints its own.
 logging.getLogger("moto").setLevel(logging.CRITICAL)
 LAYER_DIR = ROOT / "layers" / "contact_jobs"
-SECRET_NAME = "contact-jobs/sendgrid-api-key"
+SECRET_NAME = "contact-jobs/sendgrid-api-key"  # noqa: S105 - a name, not a secret
 ROLE_NAME = "contact-jobs-sandbox-role"
 
 
@@ -48,13 +48,13 @@ class LocalStack:
     log_stream: io.StringIO
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     def lambda_log_lines(self) -> list[str]:
         return self.log_stream.getvalue().splitlines()
 
 
-def _load_handler(code_uri: str, handler: str) -> Any:
+def load_handler(code_uri: str, handler: str) -> Any:
     module_name, _, function_name = handler.rpartition(".")
     path = ROOT / code_uri / f"{module_name}.py"
     spec = importlib.util.spec_from_file_location(f"sandbox_fn_{path.parent.name}", path)
@@ -86,7 +86,11 @@ def _bucket_config(s3: Any, name: str, properties: dict[str, Any]) -> None:
     if "LifecycleConfiguration" in properties:
         rules = []
         for rule in properties["LifecycleConfiguration"]["Rules"]:
-            translated = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+            translated = {
+                "ID": rule["Id"],
+                "Status": rule["Status"],
+                "Filter": {"Prefix": rule.get("Prefix", "")},
+            }
             for key in ("AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration"):
                 if key in rule:
                     translated[key] = rule[key]
@@ -138,7 +142,7 @@ def _create_functions(template: Template, role_arn: str) -> dict[str, InProcessF
             Architectures=properties.get("Architectures", ["x86_64"]),
         )
         functions[logical] = InProcessFunction(
-            handler=_load_handler(properties["CodeUri"], properties["Handler"]),
+            handler=load_handler(properties["CodeUri"], properties["Handler"]),
             memory_mb=int(properties.get("MemorySize", 128)),
             timeout_s=int(properties.get("Timeout", 3)),
         )
@@ -159,7 +163,7 @@ def function_environment(template: Template) -> dict[str, str]:
 
 
 def _create_state_machines(template: Template, sfn: Any, role_arn: str) -> str:
-    arn = ""
+    arn: str = ""
     for logical, spec in template.resources("AWS::Serverless::StateMachine").items():
         properties = spec["Properties"]
         definition = asl_definition(template, logical)
@@ -174,7 +178,7 @@ def _create_state_machines(template: Template, sfn: Any, role_arn: str) -> str:
 def asl_definition(template: Template, logical: str) -> str:
     """The definition file with DefinitionSubstitutions applied, as CloudFormation would."""
     properties = template.body["Resources"][logical]["Properties"]
-    text = (ROOT / properties["DefinitionUri"]).read_text()
+    text: str = (ROOT / properties["DefinitionUri"]).read_text()
     for key, value in template.resolve(properties.get("DefinitionSubstitutions", {})).items():
         text = text.replace("${" + key + "}", str(value))
     if "${" in text:
@@ -203,7 +207,9 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=SECRET_NAME, SecretString=config.api_key
         )["ARN"]
-        template = Template.load(overrides={**overrides, "SendGridApiKeySecretArn": secret_arn, **config.parameters})
+        template = Template.load(
+            overrides={**overrides, "SendGridApiKeySecretArn": secret_arn, **config.parameters}
+        )
         role_arn = boto3.client("iam", region_name=REGION).create_role(
             RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
@@ -251,7 +257,7 @@ def _process_environment(variables: dict[str, str]) -> Iterator[None]:
 @contextmanager
 def _captured_lambda_logs() -> Iterator[io.StringIO]:
     """The handlers' structured logs go to a buffer (tests read them), not over the sandbox's output."""
-    from contact_jobs.jobs import logger  # noqa: PLC0415 - the layer is on the path only now
+    from contact_jobs.jobs import logger
 
     buffer = io.StringIO()
     handlers = [h for h in logging.getLogger(logger.service).handlers if isinstance(h, logging.StreamHandler)]
@@ -265,9 +271,9 @@ def _captured_lambda_logs() -> Iterator[io.StringIO]:
 
 def _reset_caches() -> None:
     """Per-process caches of the layer (settings, clients, secrets) must not outlive one stack."""
-    from contact_jobs import config, runtime  # noqa: PLC0415
+    from contact_jobs import config, runtime
 
     config.settings.cache_clear()
     for cached in (runtime.s3_client, runtime.sns_client, runtime.url_guard, runtime._session):
         cached.cache_clear()
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -33,7 +33,9 @@ class Template:
     def load(cls, path: Path = TEMPLATE, overrides: dict[str, str] | None = None) -> "Template":
         body = cfn_yaml.load(str(path))
         parameters = {
-            name: str(spec["Default"]) for name, spec in body.get("Parameters", {}).items() if "Default" in spec
+            name: str(spec["Default"])
+            for name, spec in body.get("Parameters", {}).items()
+            if "Default" in spec
         }
         parameters.update(overrides or {})
         return cls(body=body, parameters=parameters)
@@ -61,7 +63,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (name, argument), = value.items()
+            ((name, argument),) = value.items()
             if name == "Ref" or name.startswith("Fn::") or name == "Condition":
                 return self._intrinsic(name, argument)
         return {key: self.resolve(item) for key, item in value.items()}
@@ -95,8 +97,13 @@ class Template:
         return bool(self.resolve(self.body["Conditions"][name]))
 
     def _ref(self, name: str) -> str:
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:

@@ -28,7 +28,12 @@ def assert_fits_spec(response: requests.Response) -> None:
 
 
 def test_create_export_answer_fits_the_spec(fake_sendgrid):
-    response = call(fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"list_ids": [LIST_ID], "file_type": "csv"})
+    response = call(
+        fake_sendgrid,
+        "POST",
+        "/v3/marketing/contacts/exports",
+        json={"list_ids": [LIST_ID], "file_type": "csv"},
+    )
     assert response.status_code == 202
     assert_fits_spec(response)
 
@@ -75,7 +80,11 @@ def test_a_body_the_spec_forbids_gets_a_400_in_sendgrids_shape(fake_sendgrid, bo
 
 
 def test_missing_or_wrong_bearer_key_gets_401(fake_sendgrid):
-    for headers in ({}, {"Authorization": "Bearer SG.other"}, {"Authorization": fake_sendgrid.options.api_key}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer SG.other"},
+        {"Authorization": fake_sendgrid.options.api_key},
+    ):
         response = call(fake_sendgrid, "GET", "/v3/marketing/contacts/exports", headers=headers)
         assert response.status_code == 401
         assert response.json() == {"errors": [{"field": None, "message": "authorization required"}]}
@@ -94,7 +103,9 @@ def test_export_is_split_by_max_file_size_with_a_header_in_each_file(fake_sendgr
     import gzip
 
     fake_sendgrid.options.contacts = 20000
-    export_id = call(fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"max_file_size": 1}).json()["id"]
+    export_id = call(
+        fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"max_file_size": 1}
+    ).json()["id"]
     urls = call(fake_sendgrid, "GET", f"/v3/marketing/contacts/exports/{export_id}").json()["urls"]
     files = [gzip.decompress(requests.get(url, timeout=10).content) for url in urls]
     assert len(files) >= 2

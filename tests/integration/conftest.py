@@ -1,12 +1,13 @@
 """Workflow runs through the sandbox: the real template, the real ASL in moto, the fake SendGrid."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from sandbox.fake_sendgrid import FakeSendGridOptions
+from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
 from sandbox.runner import BackupScenario, run_backup
+from sandbox.stack import LocalStack, StackConfig, local_stack
 
 
 @pytest.fixture
@@ -22,3 +23,17 @@ def only_notification(result: dict[str, Any]) -> dict[str, Any]:
     assert len(result["notifications"]) == 1, result["notifications"]
     note: dict[str, Any] = result["notifications"][0]
     return note
+
+
+@pytest.fixture
+def stack_with_fake() -> Iterator[tuple[LocalStack, FakeSendGrid]]:
+    """The local stack wired to a fake SendGrid, for calling handlers directly with events/."""
+    options = FakeSendGridOptions(export_ready_after_s=0.0, contacts=50)
+    with FakeSendGrid(options) as fake:
+        config = StackConfig(
+            api_key=options.api_key,
+            sendgrid_base_url=fake.base_url,
+            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+        )
+        with local_stack(config) as stack:
+            yield stack, fake

@@ -21,7 +21,11 @@ def test_multi_file_backup_succeeds_with_identical_bytes_and_a_manifest(backup):
     assert_identical_copies(result)
     assert result["manifest_key"] == f"{result['prefix']}manifest.json"
     note = only_notification(result)
-    assert note["attributes"] == {"event_type": "backup.completed", "provider": "sendgrid", "outcome": "completed"}
+    assert note["attributes"] == {
+        "event_type": "backup.completed",
+        "provider": "sendgrid",
+        "outcome": "completed",
+    }
     assert note["message"]["counts"]["contacts"] == 20000
     assert note["message"]["counts"]["files"] == len(result["files"])
     assert note["message"]["s3"]["keys"] == [entry["key"] for entry in result["files"]]

@@ -15,7 +15,12 @@ def test_moto_is_the_pinned_version():
 
 
 def test_lambda_invoke_has_the_signature_the_sandbox_replaces():
-    assert list(inspect.signature(LambdaFunction.invoke).parameters) == ["self", "body", "request_headers", "response_headers"]
+    assert list(inspect.signature(LambdaFunction.invoke).parameters) == [
+        "self",
+        "body",
+        "request_headers",
+        "response_headers",
+    ]
 
 
 def test_wait_states_wait_through_the_patched_method():

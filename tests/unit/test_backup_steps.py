@@ -55,7 +55,11 @@ def test_restart_keeps_prefix_and_counts_up():
     first = backup.start({}, provider, EXECUTION, POLL)
     later = {**EXECUTION, "start_time": "2026-03-05T00:00:00Z"}
     second = backup.start({"job": first}, provider, later, POLL)
-    assert (second["restarts"], second["prefix"], second["provider_job_id"]) == (1, first["prefix"], "export-2")
+    assert (second["restarts"], second["prefix"], second["provider_job_id"]) == (
+        1,
+        first["prefix"],
+        "export-2",
+    )
 
 
 def test_unsupported_file_type_is_refused_before_anything_is_sent():
@@ -83,7 +87,9 @@ def test_copy_reads_a_fresh_url_after_a_refused_one(s3, download_server):
     download_server.routes["/new"] = Route(body=b"EMAIL\na@example.com\n")
     provider = ScriptedProvider([ready([download_server.url("/old")]), ready([download_server.url("/new")])])
     item = {"provider_job_id": "export-1", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
-    entry = backup.copy_file(item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW)
+    entry = backup.copy_file(
+        item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW
+    )
     assert entry["key"] == "backups/p/part-00001.csv"
     assert entry["sha256"] == hashlib.sha256(b"EMAIL\na@example.com\n").hexdigest()
 
@@ -97,8 +103,19 @@ def test_copy_past_expiry_asks_for_a_new_export(s3):
 
 def _state_with_file(s3, size_in_s3: int, recorded: int) -> dict:
     s3.put_object(Bucket="backups", Key="backups/p/part-00001.csv", Body=b"x" * size_in_s3)
-    job = {"provider": "sendgrid", "job_id": "j", "provider_job_id": "e", "started_at": "t", "prefix": "backups/p/"}
-    return {"job": job, "files": [{"index": 0, "key": "backups/p/part-00001.csv", "bytes": recorded, "sha256": "h", "gzip": False}]}
+    job = {
+        "provider": "sendgrid",
+        "job_id": "j",
+        "provider_job_id": "e",
+        "started_at": "t",
+        "prefix": "backups/p/",
+    }
+    return {
+        "job": job,
+        "files": [
+            {"index": 0, "key": "backups/p/part-00001.csv", "bytes": recorded, "sha256": "h", "gzip": False}
+        ],
+    }
 
 
 def test_manifest_is_written_last_with_every_file(s3):

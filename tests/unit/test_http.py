@@ -52,7 +52,9 @@ def test_error_message_joins_sendgrid_errors_with_their_fields():
 
 def test_4xx_becomes_provider_error_naming_the_request():
     with pytest.raises(ProviderError, match=r"create export failed: HTTP 401: authorization required"):
-        raise_for_status(_response(401, b'{"errors":[{"field":null,"message":"authorization required"}]}'), "create export")
+        raise_for_status(
+            _response(401, b'{"errors":[{"field":null,"message":"authorization required"}]}'), "create export"
+        )
 
 
 def test_5xx_and_429_become_transient_errors():

@@ -6,11 +6,26 @@ import pytest
 
 from contact_jobs import notifications
 
-EXECUTION = {"name": "backup-1", "arn": "arn:aws:states:eu-west-1:1:execution:m:backup-1", "start_time": "2026-01-01T00:00:00Z"}
-JOB = {"operation": "backup", "provider": "sendgrid", "provider_job_id": "e1", "started_at": "2026-01-01T00:00:00Z",
-       "prefix": "backups/sendgrid/2026/01/01/backup-1/", "contact_count": 3}
-MANIFEST = {"bucket": "b", "manifest_key": "backups/x/manifest.json", "file_keys": ["k1", "k2"], "total_bytes": 10,
-            "contact_count": 3}
+EXECUTION = {
+    "name": "backup-1",
+    "arn": "arn:aws:states:eu-west-1:1:execution:m:backup-1",
+    "start_time": "2026-01-01T00:00:00Z",
+}
+JOB = {
+    "operation": "backup",
+    "provider": "sendgrid",
+    "provider_job_id": "e1",
+    "started_at": "2026-01-01T00:00:00Z",
+    "prefix": "backups/sendgrid/2026/01/01/backup-1/",
+    "contact_count": 3,
+}
+MANIFEST = {
+    "bucket": "b",
+    "manifest_key": "backups/x/manifest.json",
+    "file_keys": ["k1", "k2"],
+    "total_bytes": 10,
+    "contact_count": 3,
+}
 
 
 def test_completed_backup_carries_counts_and_keys():
@@ -22,8 +37,12 @@ def test_completed_backup_carries_counts_and_keys():
 
 
 def test_lambda_error_cause_gives_type_and_message():
-    cause = json.dumps({"errorType": "ExportFailed", "errorMessage": "export e1 ended in failure", "stackTrace": ["x"]})
-    document = notifications.build({"job": JOB, "error": {"Error": "ExportFailed", "Cause": cause}}, "failed", EXECUTION, "now")
+    cause = json.dumps(
+        {"errorType": "ExportFailed", "errorMessage": "export e1 ended in failure", "stackTrace": ["x"]}
+    )
+    document = notifications.build(
+        {"job": JOB, "error": {"Error": "ExportFailed", "Cause": cause}}, "failed", EXECUTION, "now"
+    )
     assert document["error"] == {"type": "ExportFailed", "message": "export e1 ended in failure"}
 
 
@@ -35,7 +54,11 @@ def test_states_error_with_plain_cause_is_kept_as_text():
 def test_failure_before_any_job_still_names_operation_and_provider():
     state = {"operation": "backup", "provider": "sendgrid", "error": {"Error": "ProviderError", "Cause": "x"}}
     document = notifications.build(state, "failed", EXECUTION, "now")
-    assert (document["event_type"], document["provider"], document["provider_job_id"]) == ("backup.failed", "sendgrid", None)
+    assert (document["event_type"], document["provider"], document["provider_job_id"]) == (
+        "backup.failed",
+        "sendgrid",
+        None,
+    )
 
 
 def test_a_recovered_error_is_not_reported_on_success():

@@ -22,9 +22,14 @@ def test_export_is_created_and_becomes_ready_with_urls(fake_sendgrid):
     export_id = client.start_export(ExportRequest(list_ids=(LIST_ID,), max_file_size_mb=1))
     status = client.export_status(export_id)
     assert status.state is ExportState.READY
-    assert status.urls and all(url.startswith("https://127.0.0.1") for url in status.urls)
+    assert status.urls
+    assert all(url.startswith("https://127.0.0.1") for url in status.urls)
     assert status.contact_count == 500
-    assert fake_sendgrid.exports[export_id].request == {"file_type": "csv", "max_file_size": 1, "list_ids": [LIST_ID]}
+    assert fake_sendgrid.exports[export_id].request == {
+        "file_type": "csv",
+        "max_file_size": 1,
+        "list_ids": [LIST_ID],
+    }
 
 
 def test_a_second_start_joins_the_export_in_flight(fake_sendgrid):

@@ -52,14 +52,21 @@ def test_no_hard_coded_arns():
     text = ASL.read_text()
     assert "arn:aws:lambda" not in text
     placeholders = set(re.findall(r"\$\{(\w+)\}", text))
-    substitutions = Template.load().body["Resources"]["ContactJobsStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    substitutions = Template.load().body["Resources"]["ContactJobsStateMachine"]["Properties"][
+        "DefinitionSubstitutions"
+    ]
     assert placeholders == set(substitutions)
 
 
 def test_retried_and_caught_error_names_exist_in_the_layer(states):
     from contact_jobs import errors
 
-    named = {error for s in states.values() for r in s.get("Retry", []) + s.get("Catch", []) for error in r["ErrorEquals"]}
+    named = {
+        error
+        for s in states.values()
+        for r in s.get("Retry", []) + s.get("Catch", [])
+        for error in r["ErrorEquals"]
+    }
     custom = {name for name in named if not name.startswith(("States.", "Lambda."))}
     assert custom == LAYER_ERRORS
     assert all(hasattr(errors, name) for name in custom)

@@ -24,13 +24,16 @@ def test_backup_bucket_is_encrypted_versioned_and_private(bucket):
 
 def test_incomplete_multipart_uploads_are_aborted_by_lifecycle(bucket):
     rules = bucket["LifecycleConfiguration"]["Rules"]
-    assert any(rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 1 for rule in rules)
+    assert any(
+        rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 1 for rule in rules
+    )
 
 
 def test_bucket_policy_denies_requests_without_tls(template):
     statements = template.body["Resources"]["BackupBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     deny = [s for s in statements if s["Effect"] == "Deny" and s["Action"] == "s3:*"]
-    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_functions_run_python_313_on_arm64_with_the_layer(template):
@@ -77,5 +80,11 @@ def test_schedule_input_is_valid_json_for_any_list_parameter(lists, expected):
 
 
 def test_copier_may_abort_multipart_uploads_and_nothing_more_than_it_needs(template):
-    statements = template.body["Resources"]["CopyExportFileFunction"]["Properties"]["Policies"][1]["Statement"]
-    assert set(statements[0]["Action"]) == {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+    statements = template.body["Resources"]["CopyExportFileFunction"]["Properties"]["Policies"][1][
+        "Statement"
+    ]
+    assert set(statements[0]["Action"]) == {
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    }

@@ -22,7 +22,9 @@ def test_wildcard_never_admits_an_internal_address(address):
 
 def test_wildcard_does_not_match_a_lookalike_host():
     with pytest.raises(UrlNotAllowed, match="allow-list"):
-        UrlGuard(["*.s3.amazonaws.com"], resolver("52.95.1.1")).check("https://evil-s3.amazonaws.com.example.org/x")
+        UrlGuard(["*.s3.amazonaws.com"], resolver("52.95.1.1")).check(
+            "https://evil-s3.amazonaws.com.example.org/x"
+        )
 
 
 def test_exact_host_and_port_is_an_explicit_allowance():

@@ -132,7 +132,9 @@ def write_manifest(state: dict[str, Any], s3: Any, bucket: str, now: datetime) -
     for entry in files:
         size = s3.head_object(Bucket=bucket, Key=entry["key"])["ContentLength"]
         if size != entry["bytes"]:
-            raise CopyFailed(f"s3://{bucket}/{entry['key']} holds {size} bytes, the copy recorded {entry['bytes']}")
+            raise CopyFailed(
+                f"s3://{bucket}/{entry['key']} holds {size} bytes, the copy recorded {entry['bytes']}"
+            )
     manifest = {
         "schema_version": MANIFEST_SCHEMA_VERSION,
         "operation": "backup",

@@ -58,7 +58,7 @@ class ProviderRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
 
-def provider_session(retries: int, max_rate_limit_wait_s: float) -> requests.Session:
+def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Session:
     """A session for a provider's JSON API. Redirects are not followed: an API never needs them."""
     retry = ProviderRetry(
         total=retries,

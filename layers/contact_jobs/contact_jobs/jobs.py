@@ -24,7 +24,9 @@ def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any
     _operation(state)
     provider = runtime.export_provider(str(state.get("provider") or "sendgrid"))
     job = backup.start(state, provider, execution, settings().poll)
-    logger.info("export started", extra={"provider_job_id": job["provider_job_id"], "restarts": job["restarts"]})
+    logger.info(
+        "export started", extra={"provider_job_id": job["provider_job_id"], "restarts": job["restarts"]}
+    )
     return job
 
 
@@ -50,7 +52,9 @@ def copy_export_file(item: dict[str, Any]) -> dict[str, Any]:
 
 def write_manifest(state: dict[str, Any]) -> dict[str, Any]:
     written = backup.write_manifest(state, runtime.s3_client(), settings().backup_bucket, utcnow())
-    logger.info("manifest written", extra={"key": written["manifest_key"], "files": len(written["file_keys"])})
+    logger.info(
+        "manifest written", extra={"key": written["manifest_key"], "files": len(written["file_keys"])}
+    )
     return written
 
 
@@ -63,5 +67,7 @@ def discard_partial_backup(state: dict[str, Any]) -> dict[str, Any]:
 def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> dict[str, Any]:
     document = notifications.build(state, outcome, execution, isoformat(utcnow()))
     message_id = notifications.publish(runtime.sns_client(), settings().topic_arn, document)
-    logger.info("notification published", extra={"event_type": document["event_type"], "message_id": message_id})
+    logger.info(
+        "notification published", extra={"event_type": document["event_type"], "message_id": message_id}
+    )
     return {"message_id": message_id, "event_type": document["event_type"]}

@@ -9,6 +9,7 @@ under the final key.
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from boto3.s3.transfer import TransferConfig
@@ -78,7 +79,8 @@ class CountingReader:
     def _fill(self, amount: int) -> bytes:
         head, self._head = self._head, b""
         if amount is None or amount < 0:
-            return head + self._raw.read()
+            rest: bytes = self._raw.read()
+            return head + rest
         chunks = [head]
         missing = amount - len(head)
         while missing > 0:  # a socket read may return less than asked; parts must be full-sized
@@ -97,7 +99,7 @@ class CountingReader:
 def open_download(url: str, guard: UrlGuard, settings: CopySettings) -> requests.Response:
     """GET a provider URL with a bare session: no API key, no redirects, no cookies carried over."""
     guard.check(url)
-    host = requests.utils.urlparse(url).hostname
+    host = urlsplit(url).hostname
     try:
         response = requests.get(
             url,

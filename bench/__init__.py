@@ -1,0 +1,1 @@
+"""make bench: performance figures as JSON lines, each against a baseline measured in the same run."""

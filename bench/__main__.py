@@ -1,0 +1,175 @@
+"""make bench: one JSON object per benchmark and line, each with the baseline measured in the same run.
+
+copy: a 1 GiB export served over https on loopback, copied into S3 (a moto server in another process)
+by the copy engine, against boto3 upload_fileobj on the response stream. Runs alternate between the two
+(ROUNDS each, after an unmeasured warm-up of both) so that drift on a noisy machine hits both;
+throughput is the best run of each, memory the highest.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sandbox.stack import placeholder_arns
+from sandbox.template import Template
+from sandbox.tls import loopback_certificate
+
+ROOT = Path(__file__).resolve().parents[1]
+GIB = 1024**3
+MIB = 1024**2
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+COPY_BYTES = int(os.environ.get("BENCH_COPY_BYTES", str(GIB)))
+BUCKET = "bench"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _environment() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "contact_jobs"), str(ROOT)]),
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "REQUESTS_CA_BUNDLE": str(loopback_certificate().cert_path),
+    }
+
+
+@contextmanager
+def _process(*args: str, ready: Any = None) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        args, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _function_environment(logical_id: str) -> dict[str, str]:
+    """The environment template.yaml gives a function (resource references become placeholders)."""
+    template = Template.load(
+        overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x"}
+    )
+    placeholder_arns(template)
+    variables = template.resolve(template.function_properties(logical_id)["Environment"]["Variables"])
+    return {name: str(value) for name, value in variables.items()}
+
+
+def _copy(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
+    # The engine runs as deployed (its function's environment); the baseline as plain boto3 would.
+    extra = _function_environment("CopyExportFileFunction") if mode == "engine" else {}
+    command = [
+        "-m",
+        "bench.copier",
+        mode,
+        "--url",
+        url,
+        "--endpoint",
+        endpoint,
+        "--bucket",
+        BUCKET,
+        "--key",
+        key,
+    ]
+    out = subprocess.run(
+        [sys.executable, *command],
+        env={**_environment(), **extra},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def _mb_s(run: dict[str, float]) -> float:
+    return run["bytes"] / MIB / run["seconds"]
+
+
+def bench_copy() -> dict[str, Any]:
+    certificate = loopback_certificate()
+    moto_port = _free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    with (
+        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
+        _process(
+            sys.executable, "-m", "bench.source_server", str(certificate.cert_path), str(certificate.key_path)
+        ) as source,
+    ):
+        assert source.stdout is not None
+        source_port = int(source.stdout.readline())
+        _wait_for_port(moto_port)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="b",
+            aws_secret_access_key="b",
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        url = f"https://127.0.0.1:{source_port}/{COPY_BYTES}"
+        for mode in ("baseline", "engine"):  # unmeasured: the first upload into a new moto server is slow
+            _copy(mode, f"https://127.0.0.1:{source_port}/{64 * MIB}", endpoint, f"warm-{mode}")
+            s3.delete_object(Bucket=BUCKET, Key=f"warm-{mode}")
+        engine, baseline = [], []
+        for round_ in range(ROUNDS):
+            baseline.append(_copy("baseline", url, endpoint, f"baseline-{round_}"))
+            s3.delete_object(Bucket=BUCKET, Key=f"baseline-{round_}")
+            engine.append(_copy("engine", url, endpoint, f"engine-{round_}"))
+            s3.delete_object(Bucket=BUCKET, Key=f"engine-{round_}")
+        small = _copy(
+            "engine", f"https://127.0.0.1:{source_port}/{COPY_BYTES // 4}", endpoint, "engine-small"
+        )
+    best, best_baseline = max(engine, key=_mb_s), max(baseline, key=_mb_s)
+    return {
+        "name": "copy",
+        "bytes": COPY_BYTES,
+        "rounds": ROUNDS,
+        "mb_s": round(_mb_s(best), 1),
+        "peak_rss_mib": round(max(run["peak_rss_mib"] for run in engine), 1),
+        "baseline_mb_s": round(_mb_s(best_baseline), 1),
+        "baseline_peak_rss_mib": round(max(run["peak_rss_mib"] for run in baseline), 1),
+        "peak_rss_mib_256": round(small["peak_rss_mib"], 1),
+        "mb_s_runs": [round(_mb_s(run), 1) for run in engine],
+        "baseline_mb_s_runs": [round(_mb_s(run), 1) for run in baseline],
+    }
+
+
+BENCHMARKS = {"copy": bench_copy}
+
+
+def main() -> int:
+    only = sys.argv[1:] or list(BENCHMARKS)
+    for name in only:
+        print(json.dumps(BENCHMARKS[name]()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

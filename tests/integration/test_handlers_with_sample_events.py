@@ -1,0 +1,50 @@
+"""The handlers invoked directly with the sample events in events/ (what `sam local invoke -e` sends)."""
+
+from sandbox.moto_patches import LambdaContext
+from sandbox.runner import received_notifications, schedule_input, subscribe_queue
+from sandbox.stack import load_handler
+from tests.conftest import load_event
+
+
+def handler(stack, logical_id: str):
+    properties = stack.template.function_properties(logical_id)
+    return load_handler(properties["CodeUri"], properties["Handler"])
+
+
+def context(name: str) -> LambdaContext:
+    return LambdaContext(name, 512, 120)
+
+
+def test_schedule_event_is_what_the_template_schedule_sends(stack_with_fake):
+    stack, _ = stack_with_fake
+    assert schedule_input(stack) == load_event("schedule_backup.json")
+
+
+def test_start_then_check_job_with_the_sample_event(stack_with_fake):
+    stack, fake = stack_with_fake
+    job = handler(stack, "StartJobFunction")(load_event("state/start_job.json"), context("StartJobFunction"))
+    assert job["provider_job_id"] in fake.exports
+    assert job["prefix"] == "backups/sendgrid/2026/11/23/backup-sample/"
+    checked = handler(stack, "CheckJobFunction")({"job": job}, context("CheckJobFunction"))
+    assert checked["state"] == "ready"
+    assert checked["files"] == [{"index": 0}]
+
+
+def test_notify_failed_sample_publishes_the_reason(stack_with_fake):
+    stack, _ = stack_with_fake
+    queue = subscribe_queue(stack)
+    handler(stack, "NotifyFunction")(load_event("state/notify_failed.json"), context("NotifyFunction"))
+    (note,) = received_notifications(stack, queue)
+    assert note["attributes"] == {"event_type": "backup.failed", "provider": "sendgrid", "outcome": "failed"}
+    assert note["message"]["error"]["message"].endswith("ended in failure: export failed")
+
+
+def test_discard_sample_removes_the_partial_backup(stack_with_fake):
+    stack, _ = stack_with_fake
+    s3 = stack.client("s3")
+    event = load_event("state/discard_partial_backup.json")
+    prefix = event["state"]["job"]["prefix"]
+    s3.put_object(Bucket=stack.backup_bucket, Key=f"{prefix}part-00001.csv.gz", Body=b"partial")
+    result = handler(stack, "DiscardPartialBackupFunction")(event, context("DiscardPartialBackupFunction"))
+    assert result == {"discarded": 1}
+    assert s3.list_objects_v2(Bucket=stack.backup_bucket, Prefix=prefix)["KeyCount"] == 0
