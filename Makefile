@@ -29,7 +29,7 @@ install: $(STAMP) $(NPM_STAMP)
 $(STAMP): requirements-dev.txt constraints.txt layers/contact_jobs/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (python3.13 on PATH or pyenv 3.13.x)"; exit 1; }
 	"$(PYTHON313)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

@@ -5,6 +5,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import IO, cast
 
 import boto3
 import requests
@@ -31,7 +32,7 @@ def main() -> None:
     else:
         with requests.get(args.url, stream=True, timeout=60) as response:
             response.raise_for_status()
-            s3.upload_fileobj(response.raw, args.bucket, args.key)
+            s3.upload_fileobj(cast(IO[bytes], response.raw), args.bucket, args.key)
             copied = int(response.headers["Content-Length"])
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "bytes": copied, "peak_rss_mib": peak_rss_mib()}))
