@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -35,22 +36,27 @@ def contact_rows(count: int) -> Iterator[tuple[str, ...]]:
         )
 
 
-def _line(row: tuple[str, ...]) -> bytes:
+def _csv_line(row: tuple[str, ...]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(row)
     return buffer.getvalue().encode()
 
 
-def export_files(count: int, max_bytes: int) -> list[bytes]:
+def _json_line(row: tuple[str, ...]) -> bytes:
+    return json.dumps(dict(zip(EXPORT_HEADER, row, strict=True))).encode() + b"\n"
+
+
+def export_files(count: int, max_bytes: int, file_type: str = "csv") -> list[bytes]:
     """The export split as SendGrid splits by ``max_file_size``: each file under ``max_bytes`` of
-    uncompressed CSV, each with the header."""
-    header = _line(EXPORT_HEADER)
+    uncompressed data; CSV files each with the header, JSON files as NDJSON (one contact a line)."""
+    _line = _csv_line if file_type == "csv" else _json_line
+    header = _csv_line(EXPORT_HEADER) if file_type == "csv" else b""
     files: list[bytes] = []
     current = [header]
     size = len(header)
     for row in contact_rows(count):
         line = _line(row)
-        if size + len(line) > max_bytes and len(current) > 1:
+        if size + len(line) > max_bytes and len(current) > (1 if header else 0):
             files.append(b"".join(current))
             current, size = [header], len(header)
         current.append(line)

@@ -292,7 +292,8 @@ class FakeSendGrid:
         with self._lock:
             if not export.files:
                 max_mb = int(export.request.get("max_file_size") or 5000)
-                csv_files = export_files(self.options.contacts, max_mb * 1024 * 1024)
+                file_type = str(export.request.get("file_type") or "csv")
+                csv_files = export_files(self.options.contacts, max_mb * 1024 * 1024, file_type)
                 export.contact_count = self.options.contacts
                 export.files = [
                     gzip.compress(data, mtime=0) if self.options.gzip_files else data for data in csv_files

@@ -1,6 +1,8 @@
 """The fake SendGrid against the official OpenAPI documents: what it answers fits the spec, and what
 the spec forbids it refuses as the real API does."""
 
+import gzip
+import json
 import time
 
 import pytest
@@ -100,8 +102,6 @@ def test_rate_limited_answer_has_the_documented_shape_and_headers(fake_sendgrid)
 
 
 def test_export_is_split_by_max_file_size_with_a_header_in_each_file(fake_sendgrid):
-    import gzip
-
     fake_sendgrid.options.contacts = 20000
     export_id = call(
         fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"max_file_size": 1}
@@ -129,3 +129,12 @@ def test_the_contract_check_itself_rejects_a_response_missing_required_fields(fa
     with pytest.raises(Exception, match="required property") as raised:
         assert_fits_spec(response)
     assert "is not one of ['pending', 'ready', 'failure']" in str(raised.value)
+
+
+def test_json_export_is_ndjson_one_contact_a_line(fake_sendgrid):
+    created = call(fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"file_type": "json"})
+    export_id = created.json()["id"]
+    url = call(fake_sendgrid, "GET", f"/v3/marketing/contacts/exports/{export_id}").json()["urls"][0]
+    lines = gzip.decompress(requests.get(url, timeout=10).content).splitlines()
+    assert len(lines) == fake_sendgrid.options.contacts
+    assert json.loads(lines[0])["EMAIL"] == "contact0000000@example.com"
