@@ -63,3 +63,42 @@ def export_files(count: int, max_bytes: int, file_type: str = "csv") -> list[byt
         size += len(line)
     files.append(b"".join(current))
     return files
+
+
+RESERVED_FIELDS = (
+    "first_name", "last_name", "email", "alternate_emails", "address_line_1", "address_line_2", "city",
+    "state_province_region", "postal_code", "country", "phone_number", "whatsapp", "line", "facebook",
+    "unique_name", "phone_number_id", "external_id", "anonymous_id",
+)  # fmt: skip
+READ_ONLY_FIELDS = (
+    "email_domains",
+    "last_clicked",
+    "last_opened",
+    "last_emailed",
+    "created_at",
+    "updated_at",
+    "contact_id",
+)
+
+
+def field_definitions() -> dict[str, list[dict[str, object]]]:
+    """The account's fields as GET /v3/marketing/field_definitions gives them (ids as in the spec)."""
+    reserved: list[dict[str, object]] = [
+        {"id": f"_rf{index}_T", "name": name, "field_type": "Text"}
+        for index, name in enumerate(RESERVED_FIELDS)
+    ]
+    reserved += [
+        {"id": f"_rf{len(RESERVED_FIELDS) + index}_D", "name": name, "field_type": "Date", "read_only": True}
+        for index, name in enumerate(READ_ONLY_FIELDS)
+    ]
+    custom: list[dict[str, object]] = [{"id": "e1_N", "name": "loyalty_points", "field_type": "Number"}]
+    return {"custom_fields": custom, "reserved_fields": reserved}
+
+
+def import_csv(count: int, invalid_rows: int = 0) -> bytes:
+    """A CSV to import: the first ``invalid_rows`` rows carry a malformed email."""
+    lines = [_csv_line(("email", "first_name", "last_name", "city", "loyalty_points", "created_at"))]
+    for index, row in enumerate(contact_rows(count)):
+        email = row[0] if index >= invalid_rows else f"not-an-email-{index}"
+        lines.append(_csv_line((email, row[1], row[2], row[3], str(index % 500), row[6])))
+    return b"".join(lines)

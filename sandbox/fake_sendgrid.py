@@ -5,11 +5,14 @@ forbids gets a 400 in SendGrid's error shape). Exports go pending -> ready (or f
 and are served, gzip and split by ``max_file_size``, from signed URLs that expire like S3 presigned URLs.
 """
 
+import csv
 import gzip
 import hashlib
 import hmac
+import io
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -25,11 +28,14 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox.contacts import export_files
+from sandbox.contacts import export_files, field_definitions
 from sandbox.specs import sendgrid_contracts
 from sandbox.tls import loopback_certificate
 
 DAY = 24 * 3600
+KNOWN_LIST = "3c4b8a52-4f0e-4d5b-8f7a-2b1c9d0e6f11"
+UPLOAD_HEADERS = {"x-amz-server-side-encryption": "AES256"}  # what SendGrid's upload_headers typically hold
+EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -53,6 +59,10 @@ class FakeSendGridOptions:
     rate_limit_reset_s: int = 1
     server_error_every: int = 0  # every Nth API request answers 500 (0: never)
     gzip_files: bool = True
+    import_ready_after_s: float = 0.1
+    fail_imports: bool = False
+    lists: tuple[str, ...] = (KNOWN_LIST,)
+    existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
 
 
 @dataclass
@@ -65,6 +75,26 @@ class Export:
     failed: bool
     files: list[bytes] = field(default_factory=list)
     contact_count: int = 0
+
+
+@dataclass
+class ImportJob:
+    id: str
+    field_mappings: list[str | None]
+    list_ids: list[str]
+    created_at: float
+    uploaded_at: float | None = None
+    received_sha256: str | None = None
+    received_bytes: int = 0
+    requested: int = 0
+    created: int = 0
+    updated: int = 0
+    errors_csv: bytes = b""
+    problem: str = ""  # why the upload was refused, for tests
+
+    @property
+    def errored(self) -> int:
+        return max(0, self.errors_csv.count(b"\n") - 1)
 
 
 @dataclass(frozen=True)
@@ -96,12 +126,20 @@ class FakeSendGrid:
             Rule("/v3/marketing/contacts/exports", methods=["GET"], endpoint="list_exports"),
             Rule("/v3/marketing/contacts/exports/<export_id>", methods=["GET"], endpoint="export_status"),
             Rule("/files/<export_id>/<int:index>", methods=["GET"], endpoint="download"),
+            Rule("/v3/marketing/field_definitions", methods=["GET"], endpoint="field_definitions"),
+            Rule("/v3/marketing/lists/<list_id>", methods=["GET"], endpoint="get_list"),
+            Rule("/v3/marketing/contacts/imports", methods=["PUT"], endpoint="create_import"),
+            Rule("/v3/marketing/contacts/imports/<import_id>", methods=["GET"], endpoint="import_status"),
+            Rule("/uploads/<import_id>", methods=["PUT"], endpoint="upload"),
+            Rule("/import-errors/<import_id>", methods=["GET"], endpoint="import_errors"),
         ]
     )
 
     def __init__(self, options: FakeSendGridOptions | None = None) -> None:
         self.options = options or FakeSendGridOptions()
         self.exports: dict[str, Export] = {}
+        self.imports: dict[str, ImportJob] = {}
+        self.contacts: set[str] = set(self.options.existing_emails)
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
@@ -177,14 +215,15 @@ class FakeSendGrid:
             return _errors(404, "resource not found")
         except HTTPException as exc:
             return _errors(exc.code or 400, exc.description or "bad request")
-        if endpoint == "download":
-            return self._download(request, **args)
+        if endpoint in ("download", "upload", "import_errors"):  # presigned: no API key, a signature
+            response: Response = getattr(self, f"_{endpoint}")(request, **args)
+            return response
         refused = self._refuse_api_request(request)
         if refused:
             return refused
         handler = getattr(self, f"_{endpoint}")
-        response: Response = handler(request, **args)
-        return response
+        answer: Response = handler(request, **args)
+        return answer
 
     def _refuse_api_request(self, request: Request) -> Response | None:
         """Authentication, rate limit and the spec, in the order SendGrid applies them."""
@@ -327,4 +366,147 @@ class FakeSendGrid:
         data = self._ready_files(self.exports[export_id])[index]
         return Response(
             data, 200, mimetype="application/octet-stream", headers={"Content-Length": str(len(data))}
+        )
+
+    # Imports: field definitions, lists, import jobs and their presigned upload URL -----------------
+
+    def _field_definitions(self, request: Request) -> Response:
+        return _json({**field_definitions(), "_metadata": {"self": f"{self.base_url}{request.path}"}})
+
+    def _get_list(self, request: Request, list_id: str) -> Response:
+        if list_id not in self.options.lists:
+            return _errors(404, "list ID does not exist", "id")
+        return _json(
+            {
+                "id": list_id,
+                "name": f"list {list_id[:8]}",
+                "contact_count": len(self.contacts),
+                "_metadata": {"self": f"{self.base_url}{request.path}"},
+            }
+        )
+
+    def _create_import(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        for list_id in body.get("list_ids") or []:
+            if list_id not in self.options.lists:
+                return _errors(404, f"list ID {list_id} does not exist", "list_ids")
+        job = ImportJob(
+            str(uuid.uuid4()), list(body["field_mappings"]), list(body.get("list_ids") or []), time.time()
+        )
+        with self._lock:
+            self.imports[job.id] = job
+        expires = int(time.time() + self.options.url_ttl_s)
+        return _json(
+            {
+                "job_id": job.id,
+                "upload_uri": f"{self.base_url}/uploads/{job.id}?Expires={expires}"
+                f"&Signature={self._signature(job.id, -1, expires)}",
+                "upload_headers": [
+                    {"header": name, "value": value} for name, value in UPLOAD_HEADERS.items()
+                ],
+            }
+        )
+
+    def _upload(self, request: Request, import_id: str) -> Response:
+        job = self.imports.get(import_id)
+        refused = self._refuse_upload(request, job)
+        if refused or job is None:
+            if job is not None:
+                job.problem = refused.get_data(as_text=True) if refused else ""
+            return refused or Response(status=404)
+        data = request.get_data()
+        job.received_bytes = len(data)
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        job.received_sha256 = hashlib.sha256(data).hexdigest()
+        self._apply(job, data)
+        job.uploaded_at = time.time()
+        return Response(status=200)
+
+    def _refuse_upload(self, request: Request, job: ImportJob | None) -> Response | None:
+        expires = int(request.args.get("Expires", "0") or 0)
+        signature = request.args.get("Signature", "")
+        if job is None or not hmac.compare_digest(signature, self._signature(job.id, -1, expires)):
+            return Response(
+                "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml"
+            )
+        if "Authorization" in request.headers:
+            return Response(
+                "<Error><Code>InvalidArgument</Code><Message>one auth mechanism only</Message></Error>",
+                400,
+                mimetype="application/xml",
+            )
+        missing = [name for name, value in UPLOAD_HEADERS.items() if request.headers.get(name) != value]
+        if missing:
+            return Response(
+                f"<Error><Code>AccessDenied</Code><Message>missing {missing}</Message></Error>", 403
+            )
+        if request.headers.get("Transfer-Encoding") or request.content_length is None:
+            return Response(
+                "<Error><Code>MissingContentLength</Code></Error>", 411, mimetype="application/xml"
+            )
+        if "multipart/form-data" in (request.content_type or ""):
+            return Response("<Error><Code>InvalidRequest</Code></Error>", 400, mimetype="application/xml")
+        return None
+
+    def _apply(self, job: ImportJob, data: bytes) -> None:
+        """Upsert the rows by email, as SendGrid does; rows without a valid email go to the errors file."""
+        definitions = {d["id"]: d["name"] for kind in field_definitions().values() for d in kind if "id" in d}
+        rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+        next(rows)  # the header: the mapping says what each column is
+        errors = io.StringIO()
+        writer = csv.writer(errors, lineterminator="\n")
+        writer.writerow(["row", "error"])
+        for number, row in enumerate(rows, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            job.requested += 1
+            named = {definitions[f]: cell for f, cell in zip(job.field_mappings, row, strict=False) if f}
+            email = named.get("email", "").strip().lower()
+            if not EMAIL.match(email):
+                writer.writerow([number, "invalid email"])
+                continue
+            with self._lock:
+                existed = email in self.contacts
+                self.contacts.add(email)
+            job.created += not existed
+            job.updated += existed
+        job.errors_csv = errors.getvalue().encode()
+
+    def _import_status(self, request: Request, import_id: str) -> Response:
+        job = self.imports.get(import_id)
+        if job is None:
+            return _errors(404, "import job not found", "id")
+        body: dict[str, Any] = {"id": job.id, "job_type": "upsert", "started_at": _iso(job.created_at)}
+        if job.uploaded_at is None or time.time() < job.uploaded_at + self.options.import_ready_after_s:
+            return _json({**body, "status": "pending"})
+        status = "failed" if self.options.fail_imports else ("errored" if job.errored else "completed")
+        results: dict[str, Any] = {
+            "requested_count": job.requested,
+            "created_count": job.created,
+            "updated_count": job.updated,
+            "deleted_count": 0,
+            "errored_count": job.errored,
+        }
+        if job.errored or status == "failed":
+            expires = int(time.time() + self.options.url_ttl_s)
+            results["errors_url"] = (
+                f"{self.base_url}/import-errors/{job.id}?Expires={expires}"
+                f"&Signature={self._signature(job.id, -2, expires)}"
+            )
+        return _json({**body, "status": status, "results": results, "finished_at": _iso(job.uploaded_at)})
+
+    def _import_errors(self, request: Request, import_id: str) -> Response:
+        expires = int(request.args.get("Expires", "0") or 0)
+        job = self.imports.get(import_id)
+        if job is None or not hmac.compare_digest(
+            request.args.get("Signature", ""), self._signature(import_id, -2, expires)
+        ):
+            return Response(
+                "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml"
+            )
+        if time.time() >= expires:
+            return Response("<Error><Code>AccessDenied</Code></Error>", 403, mimetype="application/xml")
+        return Response(
+            job.errors_csv, 200, mimetype="text/csv", headers={"Content-Length": str(len(job.errors_csv))}
         )

@@ -45,6 +45,7 @@ class LocalStack:
     state_machine_arn: str
     topic_arn: str
     backup_bucket: str
+    import_bucket: str
     log_stream: io.StringIO
 
     def client(self, service: str) -> Any:
@@ -162,16 +163,27 @@ def function_environment(template: Template) -> dict[str, str]:
     return merged
 
 
+def _name_state_machines(template: Template) -> None:
+    """State machine ARNs follow from their names; functions may refer to them (the import trigger)."""
+    for logical, spec in template.resources("AWS::Serverless::StateMachine").items():
+        name = str(template.resolve(spec["Properties"].get("Name", logical)))
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
+        template.physical[logical] = (arn, {"Arn": arn, "Name": name})
+
+
 def _create_state_machines(template: Template, sfn: Any, role_arn: str) -> str:
     arn: str = ""
-    for logical, spec in template.resources("AWS::Serverless::StateMachine").items():
-        properties = spec["Properties"]
-        definition = asl_definition(template, logical)
-        name = str(template.resolve(properties.get("Name", logical)))
-        arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")[
-            "stateMachineArn"
-        ]
-        template.physical[logical] = (arn, {"Arn": arn, "Name": name})
+    for logical in template.resources("AWS::Serverless::StateMachine"):
+        expected, attributes = template.physical[logical]
+        created = sfn.create_state_machine(
+            name=attributes["Name"],
+            definition=asl_definition(template, logical),
+            roleArn=role_arn,
+            type="STANDARD",
+        )
+        arn = created["stateMachineArn"]
+        if arn != expected:
+            raise TemplateError(f"state machine ARN {arn} is not the {expected} the functions were given")
     return arn
 
 
@@ -215,6 +227,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         )["Role"]["Arn"]
         _create_buckets(template, boto3.client("s3", region_name=REGION))
         _create_topics(template, boto3.client("sns", region_name=REGION))
+        _name_state_machines(template)
         functions = _create_functions(template, role_arn)
         environment = {
             **function_environment(template),
@@ -235,6 +248,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
             state_machine_arn=state_machine_arn,
             topic_arn=template.physical["NotificationTopic"][0],
             backup_bucket=template.physical["BackupBucket"][0],
+            import_bucket=template.physical["ImportBucket"][0],
             log_stream=log_stream,
         )
         _reset_caches()

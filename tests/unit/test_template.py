@@ -2,7 +2,9 @@
 
 import pytest
 
-from sandbox.template import Template
+from sandbox.template import ROOT, Template
+
+FUNCTIONS = ROOT / "functions"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,8 @@ def test_bucket_policy_denies_requests_without_tls(template):
 
 def test_functions_run_python_313_on_arm64_with_the_layer(template):
     functions = template.resources("AWS::Serverless::Function")
-    assert len(functions) == 6
+    folders = {f"functions/{path.parent.name}/" for path in FUNCTIONS.glob("*/app.py")}
+    assert {template.function_properties(name)["CodeUri"] for name in functions} == folders
     for name in functions:
         properties = template.function_properties(name)
         assert (properties["Runtime"], properties["Architectures"]) == ("python3.13", ["arm64"]), name

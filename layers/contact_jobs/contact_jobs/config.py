@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from contact_jobs.csvscan import Limits
 from contact_jobs.errors import ConfigurationError
 
 
@@ -49,6 +50,7 @@ class Settings:
     max_rate_limit_wait_s: int
     part_size_mib: int
     copy_concurrency: int
+    import_limits: Limits
 
 
 @cache
@@ -71,4 +73,8 @@ def settings() -> Settings:
         max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),
         part_size_mib=_int("COPY_PART_SIZE_MIB", 8),
         copy_concurrency=_int("COPY_CONCURRENCY", 4),
+        import_limits=Limits(
+            max_rows=_int("MAX_IMPORT_ROWS", Limits.max_rows),
+            max_bytes=_int("MAX_IMPORT_BYTES", Limits.max_bytes),
+        ),
     )

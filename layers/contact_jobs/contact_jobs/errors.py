@@ -47,3 +47,11 @@ class JobTimedOut(ContactJobsError):
 
 class ConfigurationError(ContactJobsError):
     """A required setting is missing or malformed."""
+
+
+class InvalidImportFile(ContactJobsError):
+    """The uploaded file cannot be imported as it is (the message names the problem); nothing was sent."""
+
+
+class ImportFailed(ContactJobsError):
+    """The provider reports the import job as failed."""

@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from contact_jobs import backup, notifications, runtime
+from contact_jobs import backup, imports, notifications, runtime
 from contact_jobs.config import settings
 from contact_jobs.errors import ProviderError
 from contact_jobs.timeutil import isoformat, utcnow
 
 logger = Logger(service="contact-jobs")
-OPERATIONS = ("backup",)
+OPERATIONS = ("backup", "import")
 
 
 def _operation(state: dict[str, Any]) -> str:
@@ -31,7 +31,11 @@ def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any
 
 
 def check_job(job: dict[str, Any]) -> dict[str, Any]:
-    checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
+    if _operation({"job": job}) == "import":
+        checked = imports.check(job, runtime.sendgrid(), utcnow(), settings().poll)
+        checked["failure"] = imports.failure_message(checked) if checked.get("outcome") == "failed" else None
+    else:
+        checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
     logger.info("job checked", extra={"state": checked["state"], "poll": checked.get("poll")})
     return checked
 
@@ -71,3 +75,30 @@ def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> di
         "notification published", extra={"event_type": document["event_type"], "message_id": message_id}
     )
     return {"message_id": message_id, "event_type": document["event_type"]}
+
+
+def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
+    job = imports.prepare(
+        state, runtime.sendgrid(), runtime.s3_client(), settings().import_limits, execution, settings().poll
+    )
+    logger.info(
+        "import prepared",
+        extra={"rows": job["rows"], "parts": len(job["parts"]), "warnings": len(job["warnings"])},
+    )
+    return job
+
+
+def upload_import_part(job: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    uploaded = imports.upload_part(
+        job, part, runtime.sendgrid(), runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()
+    )
+    logger.info("import part uploaded", extra=uploaded)
+    return uploaded
+
+
+def copy_import_errors(job: dict[str, Any]) -> list[str]:
+    keys = imports.copy_errors(
+        job, runtime.sendgrid(), runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()
+    )
+    logger.info("import errors copied", extra={"keys": keys})
+    return keys

@@ -36,8 +36,10 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
     job = state.get("job") or {}
     operation = str(job.get("operation") or state.get("operation") or "unknown")
     provider = str(job.get("provider") or state.get("provider") or "unknown")
-    manifest = state.get("manifest") or {}
-    keys = list(manifest.get("file_keys") or [])
+    details = _import_details(state) if operation == "import" else _backup_details(state)
+    error = None if outcome == "completed" else failure_reason(state.get("error"))
+    if error is None and outcome == "failed" and job.get("failure"):
+        error = {"type": "ImportFailed", "message": str(job["failure"])}
     return {
         "schema_version": SCHEMA_VERSION,
         "event_type": f"{operation}.{outcome}",
@@ -46,9 +48,19 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
         "outcome": outcome,
         "job_id": execution["name"],
         "execution_arn": execution["arn"],
-        "provider_job_id": job.get("provider_job_id"),
+        "provider_job_id": job.get("provider_job_id") or _import_ids(job),
         "started_at": job.get("started_at") or execution.get("start_time"),
         "finished_at": now,
+        **details,
+        # A completed job may have recovered from an error on the way (an expired export restarted).
+        "error": error,
+    }
+
+
+def _backup_details(state: dict[str, Any]) -> dict[str, Any]:
+    job, manifest = state.get("job") or {}, state.get("manifest") or {}
+    keys = list(manifest.get("file_keys") or [])
+    return {
         "counts": {
             "contacts": manifest.get("contact_count", job.get("contact_count")),
             "files": len(keys),
@@ -61,9 +73,28 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
             "keys": keys[:MAX_KEYS],
             "keys_truncated": len(keys) > MAX_KEYS,
         },
-        # A completed job may have recovered from an error on the way (an expired export restarted).
-        "error": None if outcome == "completed" else failure_reason(state.get("error")),
     }
+
+
+def _import_details(state: dict[str, Any]) -> dict[str, Any]:
+    job = state.get("job") or {}
+    source = job.get("source") or state.get("source") or {}
+    counts = job.get("counts") or {}
+    return {
+        "counts": {name: counts.get(name) for name in ("requested", "created", "updated", "errored")},
+        "parts": len(job.get("parts") or []),
+        "s3": {
+            "bucket": source.get("bucket"),
+            "source_key": source.get("key"),
+            "errors_keys": state.get("errors_keys") or [],
+        },
+        "warnings": list(job.get("warnings") or []),
+    }
+
+
+def _import_ids(job: dict[str, Any]) -> str | None:
+    ids = [str(upload["import_id"]) for upload in job.get("uploads") or []]
+    return ",".join(ids) or None
 
 
 def message_attributes(document: dict[str, Any]) -> dict[str, dict[str, str]]:

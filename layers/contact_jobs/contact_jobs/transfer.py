@@ -152,3 +152,30 @@ def copy_url_to_s3(
         return CopyResult(bucket, final_key, reader.bytes, reader.sha256, gzipped)
     finally:
         response.close()
+
+
+def upload_to_url(
+    url: str, headers: dict[str, str], body: Any, guard: UrlGuard, settings: CopySettings
+) -> None:
+    """PUT a body to a provider's presigned upload URL: every header it asked for, an explicit
+    Content-Length (from ``len(body)``), no redirects, and never the API key."""
+    guard.check(url)
+    host = urlsplit(url).hostname
+    try:
+        response = requests.put(
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+        )
+    except (requests.RequestException, OSError) as exc:
+        raise TransientError(f"upload to {host} failed: {type(exc).__name__}: {exc}") from None
+    if 300 <= response.status_code < 400:
+        raise UrlNotAllowed(f"upload to {host} answered with a redirect (HTTP {response.status_code})")
+    if response.status_code >= 500:
+        raise TransientError(f"upload to {host} failed with HTTP {response.status_code}")
+    if not response.ok:
+        raise ProviderError(
+            f"upload to {host} refused with HTTP {response.status_code}: {response.text[:200]}"
+        )

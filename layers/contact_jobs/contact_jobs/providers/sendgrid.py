@@ -1,5 +1,6 @@
 """Twilio SendGrid Marketing Contacts API (exports), as described in shared/specs/sendgrid."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,30 @@ from contact_jobs.http import raise_for_status
 from contact_jobs.providers.base import ExportRequest, ExportState, ExportStatus
 from contact_jobs.timeutil import parse_timestamp
 
+IMPORT_TERMINAL = ("completed", "errored", "failed")
 EXPORT_STATES = {"pending": ExportState.RUNNING, "ready": ExportState.READY, "failure": ExportState.FAILED}
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    job_id: str
+    upload_uri: str
+    upload_headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ImportStatus:
+    job_id: str
+    status: str  # pending | completed | errored | failed (the spec's prose; the schema says any string)
+    requested: int = 0
+    created: int = 0
+    updated: int = 0
+    errored: int = 0
+    errors_url: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in IMPORT_TERMINAL
 
 
 class SendGridClient:
@@ -37,6 +61,39 @@ class SendGridClient:
             raise TransientError(f"{what} failed: {type(exc).__name__}") from None
         raise_for_status(response, what)
         return response.json() if response.content else {}
+
+    # Imports -------------------------------------------------------------------------------------
+
+    def field_definitions(self) -> dict[str, Any]:
+        definitions: dict[str, Any] = self._call(
+            "GET", "/v3/marketing/field_definitions", "get field definitions"
+        )
+        return definitions
+
+    def create_import(self, list_ids: list[str], field_mappings: list[str | None]) -> ImportJob:
+        body: dict[str, Any] = {"file_type": "csv", "field_mappings": field_mappings}
+        if list_ids:
+            body["list_ids"] = list_ids
+        created = self._call("PUT", "/v3/marketing/contacts/imports", "create import", body)
+        headers = {str(item["header"]): str(item["value"]) for item in created.get("upload_headers") or []}
+        return ImportJob(str(created["job_id"]), str(created["upload_uri"]), headers)
+
+    def import_status(self, job_id: str) -> ImportStatus:
+        body = self._call("GET", f"/v3/marketing/contacts/imports/{job_id}", "get import status")
+        results = body.get("results") or {}
+        return ImportStatus(
+            job_id=job_id,
+            status=str(body.get("status", "")),
+            requested=int(results.get("requested_count") or 0),
+            created=int(results.get("created_count") or 0),
+            updated=int(results.get("updated_count") or 0),
+            errored=int(results.get("errored_count") or 0),
+            errors_url=results.get("errors_url") or None,
+        )
+
+    def check_list(self, list_id: str) -> None:
+        """A missing list is a 404 that names it, before any contact is sent."""
+        self._call("GET", f"/v3/marketing/lists/{list_id}", f"get list {list_id}")
 
     # Exports -------------------------------------------------------------------------------------
 

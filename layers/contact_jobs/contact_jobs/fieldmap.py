@@ -1,0 +1,45 @@
+"""CSV header -> provider field ids, by name, case-insensitively: nobody writes field ids by hand."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from contact_jobs.errors import InvalidImportFile
+
+SENDGRID_IDENTIFIERS = ("email", "phone_number_id", "external_id", "anonymous_id")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    field_ids: list[str | None]  # one per column; None skips it
+    warnings: list[str]
+
+
+def map_sendgrid_fields(header: list[str], definitions: dict[str, Any]) -> FieldMapping:
+    """Match columns to reserved and custom fields; read-only and unknown columns are skipped and
+    reported. A file without an identifier column is refused before anything is sent."""
+    fields: dict[str, dict[str, Any]] = {}
+    for definition in definitions.get("reserved_fields") or []:
+        fields[str(definition["name"]).lower()] = definition
+    for definition in definitions.get("custom_fields") or []:
+        fields.setdefault(str(definition["name"]).lower(), definition)
+    field_ids: list[str | None] = []
+    warnings: list[str] = []
+    for column in header:
+        name = column.strip()
+        definition = fields.get(name.lower())
+        if definition is None:
+            field_ids.append(None)
+            warnings.append(f"column {name!r} matches no field: skipped")
+        elif definition.get("read_only"):
+            field_ids.append(None)
+            warnings.append(f"column {name!r} is read-only in SendGrid: skipped")
+        elif not definition.get("id"):
+            raise InvalidImportFile(f"SendGrid field {name!r} has no id in the field definitions")
+        else:
+            field_ids.append(str(definition["id"]))
+    mapped = {column.strip().lower() for column, field_id in zip(header, field_ids, strict=True) if field_id}
+    if not mapped.intersection(SENDGRID_IDENTIFIERS):
+        raise InvalidImportFile(
+            f"no identifier column: the header needs one of {', '.join(SENDGRID_IDENTIFIERS)}"
+        )
+    return FieldMapping(field_ids, warnings)

@@ -1,0 +1,91 @@
+"""Byte streams over S3 objects for imports: buffered reads for scanning, exact-length chunked bodies
+for uploads. Nothing here holds more than one chunk of a file."""
+
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+from contact_jobs.csvscan import open_decompressed
+
+CHUNK = 1024 * 1024
+
+
+class _RawBody(io.RawIOBase):
+    """An S3 StreamingBody as a raw stream, so io.BufferedReader can give fast readline()."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_object(
+    s3: Any, bucket: str, key: str, version_id: str | None = None, byte_range: str | None = None
+) -> IO[bytes]:
+    extra: dict[str, str] = {}
+    if version_id:
+        extra["VersionId"] = version_id
+    if byte_range:
+        extra["Range"] = byte_range
+    body = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"]
+    return io.BufferedReader(_RawBody(body), buffer_size=CHUNK)
+
+
+class ExactBody:
+    """A request body of a known length, sent in large chunks. requests sends ``Content-Length`` from
+    ``len()`` (never chunked transfer encoding, which presigned S3 URLs refuse); a source that ends early or
+    runs long raises mid-send, so the receiver never gets a complete wrong body."""
+
+    def __init__(self, chunks: Iterator[bytes], length: int) -> None:
+        self._chunks = chunks
+        self._length = length
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.sent += len(chunk)
+            if self.sent > self._length:
+                raise OSError(f"upload source ran past its announced {self._length} bytes")
+            yield chunk
+        if self.sent != self._length:
+            raise OSError(f"upload source ended after {self.sent} of {self._length} bytes")
+
+
+def read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
+    remaining = limit
+    while remaining is None or remaining > 0:
+        chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
+        if not chunk:
+            return
+        if remaining is not None:
+            remaining -= len(chunk)
+        yield chunk
+
+
+def part_chunks(
+    s3: Any, bucket: str, key: str, version_id: str | None, gzipped: bool, header: bytes, start: int, end: int
+) -> Iterator[bytes]:
+    """The header line, then bytes [start, end) of the decompressed file."""
+    yield header
+    if not gzipped:  # a ranged GET reads only this part's bytes
+        yield from read_chunks(
+            open_object(s3, bucket, key, version_id, f"bytes={start}-{end - 1}"), end - start
+        )
+        return
+    stream = open_decompressed(open_object(s3, bucket, key, version_id), gzipped=True)
+    skipped = 0
+    while skipped < start:  # gzip cannot seek: decompress and drop what earlier parts hold
+        data = stream.read(min(CHUNK, start - skipped))
+        if not data:
+            raise OSError(f"s3://{bucket}/{key} is shorter than when it was scanned")
+        skipped += len(data)
+    yield from read_chunks(stream, end - start)
