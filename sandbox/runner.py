@@ -95,9 +95,15 @@ def run_execution(
     stack: LocalStack, name: str, execution_input: dict[str, Any], say: Printer
 ) -> dict[str, Any]:
     sfn = stack.client("stepfunctions")
-    arn = sfn.start_execution(
+    started = sfn.start_execution(
         stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(execution_input)
-    )["executionArn"]
+    )
+    return follow_execution(stack, started["executionArn"], name, say)
+
+
+def follow_execution(stack: LocalStack, arn: str, name: str, say: Printer) -> dict[str, Any]:
+    """Print the execution's progress until it ends; its status and the states it entered."""
+    sfn = stack.client("stepfunctions")
     say(f"execution {name} started")
     printer = ProgressPrinter(stack, arn, say)
     deadline = time.monotonic() + EXECUTION_TIMEOUT_S

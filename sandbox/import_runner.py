@@ -1,0 +1,164 @@
+"""Run an import on the local stack: upload to the import bucket, deliver S3's EventBridge event to the
+trigger (as often as asked, concurrently), follow every execution, report what the fake received."""
+
+import copy
+import gzip
+import hashlib
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from sandbox.contacts import import_csv
+from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
+from sandbox.runner import Printer, follow_execution, received_notifications, subscribe_queue
+from sandbox.stack import LocalStack, StackConfig, local_stack
+
+EVENT = Path(__file__).resolve().parents[1] / "events" / "s3_object_created.json"
+
+
+@dataclass
+class ImportScenario:
+    file: Path | None = None
+    contacts: int = 1000
+    invalid_rows: int = 0
+    list_id: str = "_"
+    key: str | None = None  # the whole key, for tests of the key convention
+    duplicate_events: int = 1
+    fake: FakeSendGridOptions | None = None
+    environment: dict[str, str] | None = None
+    body: bytes | None = None  # exact bytes, for bad-input tests
+
+
+def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) -> dict[str, Any]:
+    """S3's EventBridge event for this upload (keys in events are URL-encoded)."""
+    event: dict[str, Any] = copy.deepcopy(json.loads(EVENT.read_text()))
+    event["time"] = datetime.now(UTC).isoformat()
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"].update(
+        {
+            "key": quote_plus(key, safe="/"),
+            "size": size,
+            "etag": put["ETag"].strip('"'),
+            "version-id": put.get("VersionId"),
+        }
+    )
+    return event
+
+
+def _file_bytes(scenario: ImportScenario) -> tuple[bytes, str]:
+    if scenario.body is not None:
+        return scenario.body, scenario.key or f"imports/sendgrid/{scenario.list_id}/contacts.csv"
+    if scenario.file:
+        data = scenario.file.read_bytes()
+        return data, scenario.key or f"imports/sendgrid/{scenario.list_id}/{scenario.file.name}"
+    return import_csv(
+        scenario.contacts, scenario.invalid_rows
+    ), scenario.key or f"imports/sendgrid/{scenario.list_id}/contacts.csv"
+
+
+def _deliver(stack: LocalStack, event: dict[str, Any], times: int) -> list[dict[str, Any]]:
+    client = stack.client("lambda")
+
+    def once(_: int) -> dict[str, Any]:
+        answer = client.invoke(FunctionName="TriggerImportFunction", Payload=json.dumps(event))
+        result: dict[str, Any] = json.loads(answer["Payload"].read())
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, times)) as pool:
+        return list(pool.map(once, range(times)))
+
+
+def _wait_for_all(stack: LocalStack, say: Printer) -> list[dict[str, Any]]:
+    sfn = stack.client("stepfunctions")
+    time.sleep(0.2)  # executions start on the trigger's thread
+    listed = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    return [
+        follow_execution(stack, execution["executionArn"], execution["name"], say) for execution in listed
+    ]
+
+
+def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]:
+    options = scenario.fake or FakeSendGridOptions()
+    with FakeSendGrid(options) as fake:
+        config = StackConfig(
+            api_key=options.api_key,
+            sendgrid_base_url=fake.base_url,
+            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            environment=scenario.environment or {},
+        )
+        with local_stack(config) as stack:
+            queue_url = subscribe_queue(stack)
+            data, key = _file_bytes(scenario)
+            s3 = stack.client("s3")
+            put = s3.put_object(Bucket=stack.import_bucket, Key=key, Body=data)
+            say(f"uploaded s3://{stack.import_bucket}/{key} ({len(data)} bytes)")
+            triggers = _deliver(
+                stack,
+                object_created_event(stack.import_bucket, key, put, len(data)),
+                scenario.duplicate_events,
+            )
+            for trigger in triggers:
+                say(f"trigger: {json.dumps(trigger)}")
+            runs = _wait_for_all(stack, say)
+            notifications = received_notifications(stack, queue_url)
+            for note in notifications:
+                say(
+                    f"notification {note['attributes'].get('event_type')}: {json.dumps(note['message'])[:300]}"
+                )
+            return _report(stack, fake, key, data, put, runs, notifications)
+
+
+def _report(
+    stack: LocalStack,
+    fake: FakeSendGrid,
+    key: str,
+    data: bytes,
+    put: dict[str, Any],
+    runs: list[dict[str, Any]],
+    notifications: list[dict[str, Any]],
+) -> dict[str, Any]:
+    s3 = stack.client("s3")
+    now = s3.get_object(Bucket=stack.import_bucket, Key=key)
+    body = now["Body"].read()
+    jobs = list(fake.imports.values())
+    counts = {
+        name: sum(getattr(job, name) for job in jobs)
+        for name in ("requested", "created", "updated", "errored")
+    }
+    decompressed = _decompressed(data)
+    errors_keys = [
+        k for note in notifications for k in (note["message"].get("s3") or {}).get("errors_keys") or []
+    ]
+    return {
+        "status": runs[0]["status"] if len(runs) == 1 else [run["status"] for run in runs],
+        "executions": [run["execution_name"] for run in runs],
+        "states": runs[0]["states"] if runs else [],
+        "provider_jobs": [job.id for job in jobs if job.uploaded_at],
+        "counts": counts,
+        "source_sha256": hashlib.sha256(decompressed).hexdigest(),
+        "received_sha256": _received_sha256(jobs, decompressed),
+        "errors_key": errors_keys[0] if errors_keys else None,
+        "errors_keys": errors_keys,
+        "source_intact": body == data and now.get("VersionId") == put.get("VersionId"),
+        "notifications": notifications,
+        "upload_problems": [job.problem for job in jobs if job.problem],
+        "lambda_logs": stack.lambda_log_lines(),
+    }
+
+
+def _decompressed(data: bytes) -> bytes:
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def _received_sha256(jobs: list[Any], source: bytes) -> str | None:
+    """What the upload URI received (decompressed); for a file sent in parts, the parts' rows joined."""
+    uploaded = [job for job in jobs if job.received_sha256]
+    if len(uploaded) == 1:
+        return str(uploaded[0].received_sha256)
+    return None if not uploaded else "parts"
