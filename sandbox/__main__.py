@@ -83,7 +83,8 @@ def _demo(args: argparse.Namespace) -> dict[str, Any]:
     )
     same = imported["received_sha256"] == imported["source_sha256"]
     print(
-        f"SendGrid received exactly the uploaded bytes: {same}; source object intact: {imported['source_intact']}\n"
+        f"SendGrid received exactly the uploaded bytes: {same}; "
+        f"source object intact: {imported['source_intact']}\n"
     )
     print("== Backup: SendGrid contacts -> S3 (20,000 contacts, split into 1 MB files) ==")
     backup = run_backup(BackupScenario(contacts=20000, max_file_size_mb=1))

@@ -15,7 +15,13 @@ from urllib.parse import quote_plus
 
 from sandbox.contacts import import_csv
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
-from sandbox.runner import Printer, follow_execution, received_notifications, subscribe_queue
+from sandbox.runner import (
+    Printer,
+    follow_execution,
+    print_notifications,
+    received_notifications,
+    subscribe_queue,
+)
 from sandbox.stack import LocalStack, StackConfig, local_stack
 
 EVENT = Path(__file__).resolve().parents[1] / "events" / "s3_object_created.json"
@@ -32,6 +38,7 @@ class ImportScenario:
     fake: FakeSendGridOptions | None = None
     environment: dict[str, str] | None = None
     body: bytes | None = None  # exact bytes, for bad-input tests
+    secret_api_key: str | None = None  # what Secrets Manager holds (default: the key the fake accepts)
 
 
 def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) -> dict[str, Any]:
@@ -87,7 +94,7 @@ def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]
     options = scenario.fake or FakeSendGridOptions()
     with FakeSendGrid(options) as fake:
         config = StackConfig(
-            api_key=options.api_key,
+            api_key=scenario.secret_api_key or options.api_key,
             sendgrid_base_url=fake.base_url,
             download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
             environment=scenario.environment or {},
@@ -107,10 +114,7 @@ def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]
                 say(f"trigger: {json.dumps(trigger)}")
             runs = _wait_for_all(stack, say)
             notifications = received_notifications(stack, queue_url)
-            for note in notifications:
-                say(
-                    f"notification {note['attributes'].get('event_type')}: {json.dumps(note['message'])[:300]}"
-                )
+            print_notifications(notifications, say)
             return _report(stack, fake, key, data, put, runs, notifications)
 
 

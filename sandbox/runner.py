@@ -195,10 +195,14 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
                 api_requests=[r.__dict__ for r in fake.api_requests()],
                 downloads_with_authorization=sum(r.authorization for r in fake.download_requests()),
             )
-            for note in notifications:
-                event_type = note["attributes"].get("event_type")
-                say(f"notification {event_type}: {json.dumps(note['message'])[:300]}")
+            print_notifications(notifications, say)
             return result
+
+
+def print_notifications(notifications: list[dict[str, Any]], say: Printer) -> None:
+    for note in notifications:
+        event_type = note["attributes"].get("event_type")
+        say(f"notification {event_type}: {json.dumps(note['message'])[:300]}")
 
 
 def _manifest_key(notifications: list[dict[str, Any]]) -> str | None:

@@ -27,7 +27,7 @@ def specs_dir() -> Path:
 
 def _nullable_as_31(node: Any) -> Any:
     """These OpenAPI 3.1 documents still use 3.0's ``nullable: true`` (on ``field_mappings`` items, whose
-    prose says ``null`` skips a column); 3.1 ignores that keyword, so it is rewritten as ``type: [T, null]``."""
+    prose says ``null`` skips a column); 3.1 ignores that keyword, so it becomes ``type: [T, "null"]``."""
     if isinstance(node, list):
         return [_nullable_as_31(item) for item in node]
     if not isinstance(node, dict):

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
+from sandbox.import_runner import ImportScenario, run_import
 from sandbox.runner import BackupScenario, run_backup
 from sandbox.stack import LocalStack, StackConfig, local_stack
 
@@ -37,3 +38,12 @@ def stack_with_fake() -> Iterator[tuple[LocalStack, FakeSendGrid]]:
         )
         with local_stack(config) as stack:
             yield stack, fake
+
+
+@pytest.fixture
+def import_file() -> Callable[..., dict[str, Any]]:
+    def run(fake: FakeSendGridOptions | None = None, **scenario: Any) -> dict[str, Any]:
+        fake = fake or FakeSendGridOptions(import_ready_after_s=0.05)
+        return run_import(ImportScenario(fake=fake, **scenario), say=lambda line: None)
+
+    return run

@@ -19,6 +19,7 @@ from contact_jobs.errors import InvalidImportFile
 BOM = codecs.BOM_UTF8
 MAX_HEADER_BYTES = 64 * 1024
 BINARY_SNIFF = b"\x00"
+SNIFF_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,19 @@ class ScanResult:
     parts: list[Part] = field(default_factory=list)
 
 
+def _sniff_binary(stream: IO[bytes]) -> None:
+    """Images, spreadsheets and archives carry NUL bytes early; text never does."""
+    try:
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InvalidImportFile(f"file is not valid gzip: {exc}") from None
+    if BINARY_SNIFF in head:
+        raise InvalidImportFile("file is binary, not CSV text (it contains NUL bytes)")
+
+
 def _lines(stream: IO[bytes], counter: list[int]) -> Iterator[str]:
     """Decoded lines; ``counter[0]`` is the number of bytes consumed so far."""
+    _sniff_binary(stream)
     first = True
     while True:
         try:
