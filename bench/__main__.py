@@ -1,5 +1,8 @@
 """make bench: one JSON object per benchmark and line, each with the baseline measured in the same run.
 
+import_upload: a 1 GiB CSV streamed from S3 (a moto server in another process) to an upload URI on
+loopback, by the import's upload path, against requests.put with boto3's StreamingBody as data.
+
 copy: a 1 GiB export served over https on loopback, copied into S3 (a moto server in another process)
 by the copy engine, against boto3 upload_fileobj on the response stream. Runs alternate between the two
 (ROUNDS each, after an unmeasured warm-up of both) so that drift on a noisy machine hits both;
@@ -15,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import boto3
 
@@ -81,12 +84,14 @@ def _function_environment(logical_id: str) -> dict[str, str]:
     return {name: str(value) for name, value in variables.items()}
 
 
-def _copy(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
-    # The engine runs as deployed (its function's environment); the baseline as plain boto3 would.
-    extra = _function_environment("CopyExportFileFunction") if mode == "engine" else {}
+def _run(mode: str, url: str, endpoint: str, key: str, tool: str, function: str) -> dict[str, float]:
+    """One measured transfer in a fresh process. The engine runs with its function's environment from
+    template.yaml (as deployed); the baseline as plain boto3/requests would."""
+    extra = _function_environment(function) if mode == "engine" else {}
     command = [
+        sys.executable,
         "-m",
-        "bench.copier",
+        tool,
         mode,
         "--url",
         url,
@@ -97,15 +102,17 @@ def _copy(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
         "--key",
         key,
     ]
-    out = subprocess.run(
-        [sys.executable, *command],
-        env={**_environment(), **extra},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = subprocess.run(command, env={**_environment(), **extra}, capture_output=True, text=True, check=True)
     measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return measured
+
+
+def _copy(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
+    return _run(mode, url, endpoint, key, "bench.copier", "CopyExportFileFunction")
+
+
+def _upload(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
+    return _run(mode, url, endpoint, key, "bench.uploader", "UploadImportPartFunction")
 
 
 def _mb_s(run: dict[str, float]) -> float:
@@ -146,22 +153,93 @@ def bench_copy() -> dict[str, Any]:
         small = _copy(
             "engine", f"https://127.0.0.1:{source_port}/{COPY_BYTES // 4}", endpoint, "engine-small"
         )
-    best, best_baseline = max(engine, key=_mb_s), max(baseline, key=_mb_s)
     return {
         "name": "copy",
         "bytes": COPY_BYTES,
         "rounds": ROUNDS,
+        **_summary(engine, baseline),
+        "peak_rss_mib_256": round(small["peak_rss_mib"], 1),
+    }
+
+
+def _csv_source(size: int) -> Iterator[bytes]:
+    """A contacts CSV of ``size`` bytes, generated a block at a time (never whole in memory)."""
+    row = b"contact0000000@example.com,Ada,Lovelace,Lisbon,PT,1100-148\n"
+    block = b"email,first_name,last_name,city,country,postal_code\n" + row * (MIB // len(row))
+    sent = 0
+    while sent < size:
+        chunk = block[: size - sent]
+        sent += len(chunk)
+        yield chunk
+
+
+class _Generated:
+    def __init__(self, size: int) -> None:
+        self._chunks = _csv_source(size)
+        self._buffer = b""
+
+    def read(self, amount: int = -1) -> bytes:
+        while amount < 0 or len(self._buffer) < amount:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._buffer += chunk
+        data, self._buffer = (
+            (self._buffer, b"") if amount < 0 else (self._buffer[:amount], self._buffer[amount:])
+        )
+        return data
+
+
+def bench_import_upload() -> dict[str, Any]:
+    certificate = loopback_certificate()
+    moto_port = _free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    with (
+        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
+        _process(
+            sys.executable, "-m", "bench.sink_server", str(certificate.cert_path), str(certificate.key_path)
+        ) as sink,
+    ):
+        assert sink.stdout is not None
+        url = f"https://127.0.0.1:{int(sink.stdout.readline())}/upload?X-Amz-Signature=bench"
+        _wait_for_port(moto_port)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="b",
+            aws_secret_access_key="b",
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        s3.upload_fileobj(cast(IO[bytes], _Generated(COPY_BYTES)), BUCKET, "import.csv")
+        s3.upload_fileobj(cast(IO[bytes], _Generated(64 * MIB)), BUCKET, "warm.csv")
+        for mode in ("baseline", "engine"):  # unmeasured warm-up
+            _upload(mode, url, endpoint, "warm.csv")
+        engine, baseline = [], []
+        for _ in range(ROUNDS):
+            baseline.append(_upload("baseline", url, endpoint, "import.csv"))
+            engine.append(_upload("engine", url, endpoint, "import.csv"))
+    return {
+        "name": "import_upload",
+        "bytes": COPY_BYTES,
+        "rounds": ROUNDS,
+        **_summary(engine, baseline),
+    }
+
+
+def _summary(engine: list[dict[str, float]], baseline: list[dict[str, float]]) -> dict[str, Any]:
+    best, best_baseline = max(engine, key=_mb_s), max(baseline, key=_mb_s)
+    return {
         "mb_s": round(_mb_s(best), 1),
         "peak_rss_mib": round(max(run["peak_rss_mib"] for run in engine), 1),
         "baseline_mb_s": round(_mb_s(best_baseline), 1),
         "baseline_peak_rss_mib": round(max(run["peak_rss_mib"] for run in baseline), 1),
-        "peak_rss_mib_256": round(small["peak_rss_mib"], 1),
         "mb_s_runs": [round(_mb_s(run), 1) for run in engine],
         "baseline_mb_s_runs": [round(_mb_s(run), 1) for run in baseline],
     }
 
 
-BENCHMARKS = {"copy": bench_copy}
+BENCHMARKS = {"copy": bench_copy, "import_upload": bench_import_upload}
 
 
 def main() -> int:

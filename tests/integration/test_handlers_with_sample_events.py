@@ -1,5 +1,8 @@
 """The handlers invoked directly with the sample events in events/ (what `sam local invoke -e` sends)."""
 
+import json
+
+from contact_jobs.importkey import decode_event_key
 from sandbox.moto_patches import LambdaContext
 from sandbox.runner import received_notifications, schedule_input, subscribe_queue
 from sandbox.stack import load_handler
@@ -48,3 +51,36 @@ def test_discard_sample_removes_the_partial_backup(stack_with_fake):
     result = handler(stack, "DiscardPartialBackupFunction")(event, context("DiscardPartialBackupFunction"))
     assert result == {"discarded": 1}
     assert s3.list_objects_v2(Bucket=stack.backup_bucket, Prefix=prefix)["KeyCount"] == 0
+
+
+def _object_event(stack, name: str) -> dict:
+    """A sample event pointed at the sandbox's import bucket, with its object really there."""
+    event = load_event(name)
+    event["detail"]["bucket"]["name"] = stack.import_bucket
+    key = decode_event_key(event["detail"]["object"]["key"])
+    stack.client("s3").put_object(Bucket=stack.import_bucket, Key=key, Body=b"email\na@example.com\n")
+    return event
+
+
+def test_sample_event_and_its_duplicate_start_one_execution(stack_with_fake):
+    stack, _ = stack_with_fake
+    trigger = handler(stack, "TriggerImportFunction")
+    first = trigger(_object_event(stack, "s3_object_created.json"), context("TriggerImportFunction"))
+    again = trigger(
+        _object_event(stack, "s3_object_created_duplicate.json"), context("TriggerImportFunction")
+    )
+    assert first["started"]
+    assert again["execution_name"] == first["execution_name"]
+    executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)[
+        "executions"
+    ]
+    assert [e["name"] for e in executions] == [first["execution_name"]]
+
+
+def test_sample_event_with_an_encoded_key_starts_an_import_of_the_decoded_key(stack_with_fake):
+    stack, _ = stack_with_fake
+    started = handler(stack, "TriggerImportFunction")(
+        _object_event(stack, "s3_object_created_encoded_key.json"), context("TriggerImportFunction")
+    )
+    described = stack.client("stepfunctions").describe_execution(executionArn=started["execution_arn"])
+    assert json.loads(described["input"])["source"]["key"] == "imports/sendgrid/_/spring sale été.csv"

@@ -1,0 +1,42 @@
+"""One measured import upload, in its own process: ``engine`` (the import's upload path: an S3 object
+streamed to an upload URI with an exact Content-Length) or ``baseline`` (``requests.put`` with the boto3
+StreamingBody as data and the object's length). Prints one JSON line."""
+
+import argparse
+import json
+import time
+
+import boto3
+import requests
+
+from bench.copier import peak_rss_mib
+from contact_jobs.runtime import copy_settings
+from contact_jobs.streams import ExactBody, open_object, read_chunks
+from contact_jobs.transfer import upload_to_url
+from contact_jobs.urlguard import UrlGuard
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["engine", "baseline"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--bucket", required=True)
+    parser.add_argument("--key", required=True)
+    args = parser.parse_args()
+    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
+    length = int(s3.head_object(Bucket=args.bucket, Key=args.key)["ContentLength"])
+    started = time.perf_counter()
+    if args.mode == "engine":
+        body = ExactBody(read_chunks(open_object(s3, args.bucket, args.key)), length)
+        upload_to_url(args.url, {}, body, UrlGuard([args.url.split("/")[2]]), copy_settings())
+    else:
+        streaming = s3.get_object(Bucket=args.bucket, Key=args.key)["Body"]
+        response = requests.put(args.url, data=streaming, headers={"Content-Length": str(length)}, timeout=60)
+        response.raise_for_status()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "bytes": length, "peak_rss_mib": peak_rss_mib()}))
+
+
+if __name__ == "__main__":
+    main()
