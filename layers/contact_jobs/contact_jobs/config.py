@@ -37,6 +37,29 @@ class PollSettings:
 
 
 @dataclass(frozen=True)
+class Which50Settings:
+    api_base: str
+    secret_id: str
+    auth_header: str
+    auth_scheme: str
+    status_map: dict[str, str]
+    email_fields: tuple[str, ...]
+    sms_fields: tuple[str, ...]
+    batch_size: int
+
+
+def _status_map(name: str) -> dict[str, str]:
+    """``Value=meaning`` pairs, comma-separated; meanings: running, finished, failed."""
+    mapping: dict[str, str] = {}
+    for pair in _csv(name):
+        value, _, meaning = pair.partition("=")
+        if meaning.strip() not in ("running", "finished", "failed"):
+            raise ConfigurationError(f"{name}: {pair!r} must map a status to running, finished or failed")
+        mapping[value.strip()] = meaning.strip()
+    return mapping
+
+
+@dataclass(frozen=True)
 class Settings:
     backup_bucket: str
     topic_arn: str
@@ -51,6 +74,8 @@ class Settings:
     part_size_mib: int
     copy_concurrency: int
     import_limits: Limits
+    send_time_budget_s: int
+    which50: "Which50Settings"
 
 
 @cache
@@ -76,5 +101,16 @@ def settings() -> Settings:
         import_limits=Limits(
             max_rows=_int("MAX_IMPORT_ROWS", Limits.max_rows),
             max_bytes=_int("MAX_IMPORT_BYTES", Limits.max_bytes),
+        ),
+        send_time_budget_s=_int("SEND_TIME_BUDGET_S", 600),
+        which50=Which50Settings(
+            api_base=os.environ.get("WHICH50_API_BASE", "").rstrip("/"),
+            secret_id=os.environ.get("WHICH50_SECRET_ID", ""),
+            auth_header=os.environ.get("WHICH50_AUTH_HEADER", "Authorization"),
+            auth_scheme=os.environ.get("WHICH50_AUTH_SCHEME", "Bearer").replace("-", ""),  # "-": key alone
+            status_map=_status_map("WHICH50_STATUS_MAP"),
+            email_fields=_csv("WHICH50_EMAIL_FIELDS") or ("Email", "EmailAddress"),
+            sms_fields=_csv("WHICH50_SMS_FIELDS") or ("Mobile", "MobileNumber", "SMS"),
+            batch_size=_int("WHICH50_BATCH_SIZE", 10_000),
         ),
     )

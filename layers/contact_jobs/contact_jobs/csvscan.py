@@ -144,3 +144,18 @@ def _header_line(header: list[str]) -> bytes:
 
     csv.writer(_Sink(), lineterminator="\n").writerow(header)
     return "".join(line).encode()
+
+
+def records(stream: IO[bytes], offset: int = 0) -> Iterator[tuple[list[str], int]]:
+    """Non-blank records with the byte offset just past each, for a stream that starts at ``offset``."""
+    counter = [offset]
+    try:
+        for row in csv.reader(_lines(stream, counter), strict=True):
+            if any(cell.strip() for cell in row):
+                yield row, counter[0]
+    except csv.Error as exc:
+        raise InvalidImportFile(f"a row past byte {counter[0]} is not valid CSV: {exc}") from None
+
+
+def header_names(header_bytes: bytes) -> list[str]:
+    return next(csv.reader([header_bytes.decode()]))

@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 from contact_jobs.errors import InvalidImportFile
 
 PREFIX = "imports"
-PROVIDERS = ("sendgrid",)
+PROVIDERS = ("sendgrid", "which50")
 EXTENSIONS = (".csv", ".csv.gz")
 NO_TARGET = "_"  # SendGrid: import without adding to a list
 
@@ -15,7 +15,7 @@ NO_TARGET = "_"  # SendGrid: import without adding to a list
 class ImportKey:
     key: str
     provider: str
-    target: str  # SendGrid: a list id, or "" for none
+    target: str  # SendGrid: a list id, or "" for none; Which50: the contact list id
     filename: str
 
     @property

@@ -1,44 +1,72 @@
-"""The import job's steps, one per state machine Task. The state carries the source's bucket, key and
-version, the part plan and provider job ids; never contact data, never URLs."""
+"""The import job's steps, one per state machine Task, for every provider. What differs between
+providers lives in an ``ImportAdapter`` (``imports_sendgrid``, ``imports_which50``): a third ESP is a new
+adapter, not a new workflow. The state carries the source's bucket, key and version, the part plan,
+cursors and provider job ids; never contact data, never URLs."""
 
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from contact_jobs import csvscan, importkey
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import ImportFailed
-from contact_jobs.fieldmap import map_sendgrid_fields
+from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.polling import first_poll, next_poll
-from contact_jobs.providers.sendgrid import SendGridClient
-from contact_jobs.streams import ExactBody, open_object, part_chunks, read_chunks
-from contact_jobs.transfer import CopySettings, copy_url_to_s3, upload_to_url
+from contact_jobs.streams import open_object
+from contact_jobs.transfer import CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 
 COUNTS = ("requested", "created", "updated", "errored")
 
 
-def source_of(state: dict[str, Any]) -> dict[str, Any]:
-    source: dict[str, Any] = state["source"]
-    return source
+@dataclass(frozen=True)
+class PartResult:
+    index: int
+    provider_job_id: str
+    status: str  # completed | errored | failed
+    counts: dict[str, int]  # requested, created, updated, errored
+    details: dict[str, int] = field(default_factory=dict)  # provider-specific counts, reported as they are
+    has_errors_file: bool = False
+
+
+class ImportAdapter(Protocol):
+    name: str
+
+    def limits(self, configured: csvscan.Limits) -> csvscan.Limits: ...
+
+    def map_fields(self, header: list[str]) -> FieldMapping: ...
+
+    def check_target(self, target: str) -> None: ...
+
+    def send(
+        self, job: dict[str, Any], s3: Any, deadline: float
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send what fits before ``deadline`` (monotonic seconds); the new ``send`` record and uploads."""
+        ...
+
+    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+        """Every part's result once all have finished (else None), and warnings to report."""
+        ...
+
+    def errors_url(self, provider_job_id: str) -> str | None: ...
 
 
 def prepare(
     state: dict[str, Any],
-    client: SendGridClient,
+    adapter: ImportAdapter,
     s3: Any,
     limits: csvscan.Limits,
     execution: dict[str, str],
     poll: PollSettings,
 ) -> dict[str, Any]:
-    """Check the file (one streaming pass), map its columns, check the list: before any contact is sent."""
-    source = source_of(state)
+    """Check the file (one streaming pass), map its columns, check the target: before anything is sent."""
+    source = state["source"]
     key = importkey.parse(source["key"])
     body = open_object(s3, source["bucket"], source["key"], source.get("version_id"))
-    scanned = csvscan.scan(body, key.gzipped, limits)
-    mapping = map_sendgrid_fields(scanned.header, client.field_definitions())
-    if key.target:
-        client.check_list(key.target)
+    scanned = csvscan.scan(body, key.gzipped, adapter.limits(limits))
+    mapping = adapter.map_fields(scanned.header)
+    adapter.check_target(key.target)
     whole_file = len(scanned.parts) == 1
     return {
         "operation": "import",
@@ -46,7 +74,7 @@ def prepare(
         "job_id": execution["name"],
         "started_at": execution["start_time"],
         "source": {**source, "gzipped": key.gzipped},
-        "list_ids": [key.target] if key.target else [],
+        "target": key.target,
         "errors_prefix": key.errors_prefix,
         "field_mappings": mapping.field_ids,
         "warnings": mapping.warnings,
@@ -54,76 +82,47 @@ def prepare(
         "rows": scanned.rows,
         # One part uploads the object as it is (gzip too); several upload header + their slice.
         "parts": [{**asdict(part), "whole_file": whole_file} for part in scanned.parts],
-        "state": "running",
+        "send": {"calls": 0, "done": False, "retry_in_s": 0},
+        "uploads": [],
+        "state": "sending",
         "poll": first_poll(poll).as_dict(),
     }
 
 
-def upload_part(
-    job: dict[str, Any],
-    part: dict[str, Any],
-    client: SendGridClient,
-    s3: Any,
-    guard: UrlGuard,
-    settings: CopySettings,
-) -> dict[str, Any]:
-    """Create the provider's import job for one part and stream the part to its upload URL."""
-    source = job["source"]
-    created = client.create_import(job["list_ids"], job["field_mappings"])
-    if part["whole_file"]:
-        head = s3.head_object(Bucket=source["bucket"], Key=source["key"], **_version(source))
-        stream = open_object(s3, source["bucket"], source["key"], source.get("version_id"))
-        body = ExactBody(read_chunks(stream), int(head["ContentLength"]))
-    else:
-        header = job["header"].encode()
-        chunks = part_chunks(
-            s3, source["bucket"], source["key"], source.get("version_id"), source["gzipped"], header,
-            part["start"], part["end"],
-        )  # fmt: skip
-        body = ExactBody(chunks, len(header) + part["end"] - part["start"])
-    upload_to_url(created.upload_uri, created.upload_headers, body, guard, settings)
-    return {"index": part["index"], "import_id": created.job_id, "rows": part["rows"]}
+def send(job: dict[str, Any], adapter: ImportAdapter, s3: Any, budget_s: int) -> dict[str, Any]:
+    record, uploads = adapter.send(job, s3, time.monotonic() + budget_s)
+    return {**job, "send": {**record, "calls": job["send"]["calls"] + 1}, "uploads": uploads}
 
 
-def _version(source: dict[str, Any]) -> dict[str, str]:
-    return {"VersionId": source["version_id"]} if source.get("version_id") else {}
-
-
-def check(job: dict[str, Any], client: SendGridClient, now: datetime, poll: PollSettings) -> dict[str, Any]:
-    """Poll every part's import; finished when all are, with summed counts and an outcome."""
-    statuses = [client.import_status(upload["import_id"]) for upload in job["uploads"]]
-    unknown = sorted({s.status for s in statuses} - {"pending", "completed", "errored", "failed"})
-    if unknown:
-        raise ImportFailed(f"SendGrid reported an unknown import status {', '.join(unknown)}")
-    if not all(status.finished for status in statuses):
+def check(job: dict[str, Any], adapter: ImportAdapter, now: datetime, poll: PollSettings) -> dict[str, Any]:
+    """Poll every part; finished when all are, with summed counts and one outcome."""
+    results, warnings = adapter.results(job)
+    job = {**job, "warnings": job["warnings"] + [w for w in warnings if w not in job["warnings"]]}
+    if results is None:
         return {
             **job,
             "state": "running",
             "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict(),
         }
-    results = [
-        {"index": upload["index"], "import_id": s.job_id, "status": s.status,
-         "has_errors_file": bool(s.errors_url),
-         **{name: getattr(s, name) for name in COUNTS}}
-        for upload, s in zip(job["uploads"], statuses, strict=True)
-    ]  # fmt: skip
+    statuses = [result.status for result in results]
+    details: dict[str, int] = {}
+    for result in results:
+        for name, value in result.details.items():
+            details[name] = details.get(name, 0) + value
+    failed = [result.provider_job_id for result in results if result.status == "failed"]
     return {
         **job,
         "state": "finished",
-        "results": results,
-        "counts": {name: sum(result[name] for result in results) for name in COUNTS},
-        "outcome": _outcome([s.status for s in statuses]),
+        "results": [asdict(result) for result in results],
+        "counts": {name: sum(result.counts[name] for result in results) for name in COUNTS},
+        "details": details,
+        "outcome": "failed" if failed else ("errored" if "errored" in statuses else "completed"),
+        "failure": f"{adapter.name} import job(s) {', '.join(failed)} failed" if failed else None,
     }
 
 
-def _outcome(statuses: list[str]) -> str:
-    if "failed" in statuses:
-        return "failed"
-    return "errored" if "errored" in statuses else "completed"
-
-
 def copy_errors(
-    job: dict[str, Any], client: SendGridClient, s3: Any, guard: UrlGuard, settings: CopySettings
+    job: dict[str, Any], adapter: ImportAdapter, s3: Any, guard: UrlGuard, settings: CopySettings
 ) -> list[str]:
     """Copy each part's error report into S3 before its URL expires (the URL is read fresh here)."""
     keys = []
@@ -131,14 +130,9 @@ def copy_errors(
     for result in job["results"]:
         if not result["has_errors_file"]:
             continue
-        url = client.import_status(result["import_id"]).errors_url
+        url = adapter.errors_url(result["provider_job_id"])
         if not url:
-            raise ImportFailed(f"import {result['import_id']} no longer lists its errors file")
+            raise ImportFailed(f"import {result['provider_job_id']} no longer lists its errors file")
         key = f"{job['errors_prefix']}{job['job_id']}/{stem}-part-{result['index'] + 1:03d}-errors.csv"
         keys.append(copy_url_to_s3(s3, url, job["source"]["bucket"], key, guard, settings).key)
     return keys
-
-
-def failure_message(job: dict[str, Any]) -> str:
-    failed = [r["import_id"] for r in job.get("results", []) if r["status"] == "failed"]
-    return f"SendGrid import job(s) {', '.join(failed)} failed" if failed else ""

@@ -32,8 +32,7 @@ def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any
 
 def check_job(job: dict[str, Any]) -> dict[str, Any]:
     if _operation({"job": job}) == "import":
-        checked = imports.check(job, runtime.sendgrid(), utcnow(), settings().poll)
-        checked["failure"] = imports.failure_message(checked) if checked.get("outcome") == "failed" else None
+        checked = imports.check(job, runtime.import_adapter(job["provider"]), utcnow(), settings().poll)
     else:
         checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
     logger.info("job checked", extra={"state": checked["state"], "poll": checked.get("poll")})
@@ -78,27 +77,27 @@ def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> di
 
 
 def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
-    job = imports.prepare(
-        state, runtime.sendgrid(), runtime.s3_client(), settings().import_limits, execution, settings().poll
-    )
+    adapter = runtime.import_adapter(str(state.get("provider") or ""))
+    config = settings()
+    job = imports.prepare(state, adapter, runtime.s3_client(), config.import_limits, execution, config.poll)
     logger.info(
         "import prepared",
-        extra={"rows": job["rows"], "parts": len(job["parts"]), "warnings": len(job["warnings"])},
+        extra={"rows": job["rows"], "parts": len(job["parts"]), "warnings": job["warnings"]},
     )
     return job
 
 
-def upload_import_part(job: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
-    uploaded = imports.upload_part(
-        job, part, runtime.sendgrid(), runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()
-    )
-    logger.info("import part uploaded", extra=uploaded)
-    return uploaded
+def send_import(job: dict[str, Any]) -> dict[str, Any]:
+    adapter = runtime.import_adapter(job["provider"])
+    sent = imports.send(job, adapter, runtime.s3_client(), settings().send_time_budget_s)
+    logger.info("import sent", extra={"send": {k: v for k, v in sent["send"].items() if k != "batches"}})
+    return sent
 
 
 def copy_import_errors(job: dict[str, Any]) -> list[str]:
+    adapter = runtime.import_adapter(job["provider"])
     keys = imports.copy_errors(
-        job, runtime.sendgrid(), runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()
+        job, adapter, runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()
     )
     logger.info("import errors copied", extra={"keys": keys})
     return keys

@@ -82,6 +82,7 @@ def _import_details(state: dict[str, Any]) -> dict[str, Any]:
     counts = job.get("counts") or {}
     return {
         "counts": {name: counts.get(name) for name in ("requested", "created", "updated", "errored")},
+        "provider_counts": dict(job.get("details") or {}),
         "parts": len(job.get("parts") or []),
         "s3": {
             "bucket": source.get("bucket"),
@@ -93,7 +94,7 @@ def _import_details(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import_ids(job: dict[str, Any]) -> str | None:
-    ids = [str(upload["import_id"]) for upload in job.get("uploads") or []]
+    ids = [str(upload["provider_job_id"]) for upload in job.get("uploads") or []]
     return ",".join(ids) or None
 
 

@@ -6,10 +6,14 @@ from typing import Any
 import boto3
 
 from contact_jobs.config import settings
-from contact_jobs.errors import ProviderError
+from contact_jobs.errors import ConfigurationError, InvalidImportFile, ProviderError
 from contact_jobs.http import provider_session
+from contact_jobs.imports import ImportAdapter
+from contact_jobs.imports_sendgrid import SendGridImports
+from contact_jobs.imports_which50 import Which50Imports
 from contact_jobs.providers.base import ExportProvider
 from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.which50 import Which50Auth, Which50Client
 from contact_jobs.secrets import api_key
 from contact_jobs.transfer import CopySettings
 from contact_jobs.urlguard import UrlGuard
@@ -40,6 +44,23 @@ def sendgrid() -> SendGridClient:
 def _session() -> Any:
     config = settings()
     return provider_session(config.http_retries, config.max_rate_limit_wait_s)
+
+
+def which50() -> Which50Client:
+    config = settings().which50
+    if not config.api_base or not config.secret_id:
+        raise ConfigurationError("Which50 is not configured: set WHICH50_API_BASE and WHICH50_SECRET_ID")
+    auth = Which50Auth(config.auth_header, config.auth_scheme)
+    return Which50Client(config.api_base, api_key(config.secret_id), auth, config.status_map, _session(),
+                         settings().http_timeout_s)  # fmt: skip
+
+
+def import_adapter(provider: str) -> ImportAdapter:
+    if provider == "sendgrid":
+        return SendGridImports(sendgrid(), url_guard(), copy_settings())
+    if provider == "which50":
+        return Which50Imports(which50(), settings().which50)
+    raise InvalidImportFile(f"unknown provider {provider!r} (known: sendgrid, which50)")
 
 
 def export_provider(name: str) -> ExportProvider:

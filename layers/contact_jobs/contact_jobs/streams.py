@@ -71,21 +71,23 @@ def read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
         yield chunk
 
 
-def part_chunks(
-    s3: Any, bucket: str, key: str, version_id: str | None, gzipped: bool, header: bytes, start: int, end: int
-) -> Iterator[bytes]:
-    """The header line, then bytes [start, end) of the decompressed file."""
-    yield header
-    if not gzipped:  # a ranged GET reads only this part's bytes
-        yield from read_chunks(
-            open_object(s3, bucket, key, version_id, f"bytes={start}-{end - 1}"), end - start
-        )
-        return
-    stream = open_decompressed(open_object(s3, bucket, key, version_id), gzipped=True)
+def open_at(s3: Any, source: dict[str, Any], start: int, end: int | None = None) -> IO[bytes]:
+    """The decompressed file from byte ``start`` (to ``end``): a ranged GET for plain files; gzip cannot
+    seek, so it is decompressed from the beginning and what lies before ``start`` dropped."""
+    bucket, key, version = source["bucket"], source["key"], source.get("version_id")
+    if not source["gzipped"]:
+        return open_object(s3, bucket, key, version, f"bytes={start}-{'' if end is None else end - 1}")
+    stream = open_decompressed(open_object(s3, bucket, key, version), gzipped=True)
     skipped = 0
-    while skipped < start:  # gzip cannot seek: decompress and drop what earlier parts hold
+    while skipped < start:
         data = stream.read(min(CHUNK, start - skipped))
         if not data:
             raise OSError(f"s3://{bucket}/{key} is shorter than when it was scanned")
         skipped += len(data)
-    yield from read_chunks(stream, end - start)
+    return stream
+
+
+def part_chunks(s3: Any, source: dict[str, Any], header: bytes, start: int, end: int) -> Iterator[bytes]:
+    """The header line, then bytes [start, end) of the decompressed file."""
+    yield header
+    yield from read_chunks(open_at(s3, source, start, end), end - start)

@@ -1,0 +1,129 @@
+"""Which50's side of an import: one import job, contacts pushed in batches from a byte cursor (resumable
+across calls), then ``/run``. A push that fails after its HTTP retries returns the cursor of the last
+batch Which50 accepted, so the next call neither resends nor skips a batch."""
+
+import time
+from typing import Any
+
+from contact_jobs import csvscan
+from contact_jobs.config import Which50Settings
+from contact_jobs.errors import InvalidImportFile, TransientError
+from contact_jobs.fieldmap import FieldMapping
+from contact_jobs.imports import PartResult
+from contact_jobs.providers.which50 import Which50Client
+from contact_jobs.streams import open_at
+
+MAX_CONSECUTIVE_FAILURES = 5
+NO_SPLIT = csvscan.Limits(max_rows=10**12, max_bytes=10**15)  # one job takes the whole file
+
+
+class Which50Imports:
+    name = "which50"
+
+    def __init__(self, client: Which50Client, settings: Which50Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    def limits(self, configured: csvscan.Limits) -> csvscan.Limits:
+        return NO_SPLIT
+
+    def map_fields(self, header: list[str]) -> FieldMapping:
+        names = [column.strip() for column in header]
+        identifiers = {name.lower() for name in (*self._settings.email_fields, *self._settings.sms_fields)}
+        if not identifiers.intersection(name.lower() for name in names):
+            wanted = ", ".join((*self._settings.email_fields, *self._settings.sms_fields))
+            raise InvalidImportFile(
+                f"no identifier column: the header needs an email or SMS column ({wanted})"
+            )
+        return FieldMapping(list[str | None](names), [])
+
+    def check_target(self, target: str) -> None:
+        if not target.isdigit():
+            raise InvalidImportFile(f"Which50 contact list id must be a number, got {target!r}")
+        self._client.check_list(int(target))
+
+    def send(
+        self, job: dict[str, Any], s3: Any, deadline: float
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        cursor = {
+            "offset": job["parts"][0]["start"],
+            "rows_sent": 0,
+            "batches": [],
+            "failures": 0,
+            **job["send"],
+        }
+        list_id = int(job["target"])
+        if not cursor.get("import_job_id"):
+            cursor["import_job_id"] = self._client.create_import(
+                list_id, [n for n in job["field_mappings"] if n]
+            )
+        uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
+        try:
+            finished = self._push_from(cursor, job, s3, list_id, deadline)
+            if finished:
+                self._client.run(list_id, cursor["import_job_id"])
+        except TransientError as exc:
+            failures = cursor["failures"] + 1
+            if failures > MAX_CONSECUTIVE_FAILURES:
+                raise
+            # Resume from the last batch Which50 accepted, after a growing pause (a Wait state).
+            return {
+                **cursor,
+                "failures": failures,
+                "retry_in_s": min(300, 5 * 2**failures),
+                "last_error": str(exc),
+            }, uploads
+        return {**cursor, "failures": 0, "retry_in_s": 0, "done": finished, "run_called": finished}, uploads
+
+    def _push_from(
+        self, cursor: dict[str, Any], job: dict[str, Any], s3: Any, list_id: int, deadline: float
+    ) -> bool:
+        """Push batches from the cursor until the file ends (True) or the time budget does (False)."""
+        names = job["field_mappings"]
+        batch: list[dict[str, Any]] = []
+        end = cursor["offset"]
+        for row, end in csvscan.records(open_at(s3, job["source"], cursor["offset"]), cursor["offset"]):
+            batch.append({"Values": {name: value for name, value in zip(names, row, strict=False) if name}})
+            if len(batch) == self._settings.batch_size:
+                self._push(cursor, list_id, batch, end)
+                batch = []
+                if time.monotonic() > deadline:
+                    return False
+        if batch:
+            self._push(cursor, list_id, batch, end)
+        return True
+
+    def _push(self, cursor: dict[str, Any], list_id: int, batch: list[dict[str, Any]], end: int) -> None:
+        self._client.push(list_id, cursor["import_job_id"], batch)
+        cursor["offset"] = end  # only once Which50 has accepted the batch
+        cursor["rows_sent"] += len(batch)
+        cursor["batches"] = [*cursor["batches"], len(batch)]
+
+    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+        status = self._client.status(int(job["target"]), int(job["send"]["import_job_id"]))
+        warnings = []
+        if status.status and status.meaning is None:
+            warnings.append(
+                f"Which50 reported CurrentStatus {status.status!r}, which WHICH50_STATUS_MAP does not map"
+            )
+        if not status.finished:
+            return None, warnings
+        errored = status.invalid_email + status.invalid_sms
+        outcome = "failed" if status.meaning == "failed" else ("errored" if errored else "completed")
+        counts = {
+            "requested": job["send"]["rows_sent"],
+            "created": status.inserted,
+            "updated": status.updated,
+            "errored": errored,
+        }
+        details = {
+            "not_updated": status.not_updated,
+            "dropped": status.dropped,
+            "invalid_email": status.invalid_email,
+            "invalid_sms": status.invalid_sms,
+            "total": status.total,
+        }
+        return [PartResult(0, str(status.job_id), outcome, counts, details)], warnings
+
+    def errors_url(self, provider_job_id: str) -> str | None:
+        return None  # Which50 reports counts, not an errors file
