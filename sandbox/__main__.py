@@ -35,12 +35,14 @@ def _backup_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _import_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=["sendgrid"], default="sendgrid")
+    parser.add_argument("--provider", choices=["sendgrid", "which50"], default="sendgrid")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--file", type=Path, help="a CSV or CSV.gz to import")
     source.add_argument("--contacts", type=int, default=1000, help="generate a CSV with this many contacts")
     parser.add_argument("--invalid-rows", type=int, default=0, help="rows with a malformed email")
-    parser.add_argument("--list-id", default="_", help="SendGrid list id (_ for none)")
+    parser.add_argument(
+        "--list-id", default=None, help="SendGrid list id (default _: none) or Which50 list id"
+    )
     parser.add_argument(
         "--duplicate-events",
         type=int,
@@ -53,6 +55,7 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
 
 def _import(args: argparse.Namespace) -> dict[str, Any]:
     scenario = ImportScenario(
+        provider=args.provider,
         file=args.file,
         contacts=args.contacts,
         invalid_rows=args.invalid_rows,
@@ -120,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     runs = {"demo": _demo, "backup": _backup, "import": _import}
     result = runs[args.command](args)
     if getattr(args, "json", False):
-        fields = IMPORT_FIELDS if args.command == "import" else JSON_FIELDS
+        fields: tuple[str, ...] = JSON_FIELDS
+        if args.command == "import":
+            fields = (
+                (*IMPORT_FIELDS, "batches", "run_called") if args.provider == "which50" else IMPORT_FIELDS
+            )
         print(json.dumps({key: result.get(key) for key in fields}))
     return 0 if result["status"] == "SUCCEEDED" or getattr(args, "fail_export", False) else 1
 

@@ -102,3 +102,15 @@ def import_csv(count: int, invalid_rows: int = 0) -> bytes:
         email = row[0] if index >= invalid_rows else f"not-an-email-{index}"
         lines.append(_csv_line((email, row[1], row[2], row[3], str(index % 500), row[6])))
     return b"".join(lines)
+
+
+WHICH50_HEADER = ("Email", "FirstName", "LastName", "City")
+
+
+def which50_csv(count: int, invalid_rows: int = 0) -> bytes:
+    """A CSV for a Which50 contact list (field names as the list defines them)."""
+    lines = [_csv_line(WHICH50_HEADER)]
+    for index, row in enumerate(contact_rows(count)):
+        email = row[0] if index >= invalid_rows else f"not-an-email-{index}"
+        lines.append(_csv_line((email, row[1], row[2], row[3])))
+    return b"".join(lines)

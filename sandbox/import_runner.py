@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-from sandbox.contacts import import_csv
+from sandbox.contacts import import_csv, which50_csv
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
+from sandbox.fake_which50 import KNOWN_LIST as WHICH50_LIST
+from sandbox.fake_which50 import FakeWhich50, FakeWhich50Options
 from sandbox.runner import (
     Printer,
     follow_execution,
@@ -29,16 +31,18 @@ EVENT = Path(__file__).resolve().parents[1] / "events" / "s3_object_created.json
 
 @dataclass
 class ImportScenario:
+    provider: str = "sendgrid"
     file: Path | None = None
     contacts: int = 1000
     invalid_rows: int = 0
-    list_id: str = "_"
+    list_id: str | None = None  # default: no list (SendGrid), the fake's list (Which50)
     key: str | None = None  # the whole key, for tests of the key convention
     duplicate_events: int = 1
     fake: FakeSendGridOptions | None = None
     environment: dict[str, str] | None = None
     body: bytes | None = None  # exact bytes, for bad-input tests
     secret_api_key: str | None = None  # what Secrets Manager holds (default: the key the fake accepts)
+    which50: FakeWhich50Options | None = None
 
 
 def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) -> dict[str, Any]:
@@ -59,14 +63,14 @@ def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) 
 
 
 def _file_bytes(scenario: ImportScenario) -> tuple[bytes, str]:
+    default_list = "_" if scenario.provider == "sendgrid" else str(WHICH50_LIST)
+    folder = f"imports/{scenario.provider}/{scenario.list_id or default_list}"
     if scenario.body is not None:
-        return scenario.body, scenario.key or f"imports/sendgrid/{scenario.list_id}/contacts.csv"
+        return scenario.body, scenario.key or f"{folder}/contacts.csv"
     if scenario.file:
-        data = scenario.file.read_bytes()
-        return data, scenario.key or f"imports/sendgrid/{scenario.list_id}/{scenario.file.name}"
-    return import_csv(
-        scenario.contacts, scenario.invalid_rows
-    ), scenario.key or f"imports/sendgrid/{scenario.list_id}/contacts.csv"
+        return scenario.file.read_bytes(), scenario.key or f"{folder}/{scenario.file.name}"
+    generate = import_csv if scenario.provider == "sendgrid" else which50_csv
+    return generate(scenario.contacts, scenario.invalid_rows), scenario.key or f"{folder}/contacts.csv"
 
 
 def _deliver(stack: LocalStack, event: dict[str, Any], times: int) -> list[dict[str, Any]]:
@@ -92,50 +96,44 @@ def _wait_for_all(stack: LocalStack, say: Printer) -> list[dict[str, Any]]:
 
 def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]:
     options = scenario.fake or FakeSendGridOptions()
-    with FakeSendGrid(options) as fake:
+    which50_options = scenario.which50 or FakeWhich50Options()
+    secret = scenario.secret_api_key
+    with FakeSendGrid(options) as fake, FakeWhich50(which50_options) as which50:
         config = StackConfig(
-            api_key=scenario.secret_api_key or options.api_key,
+            api_key=(secret if scenario.provider == "sendgrid" else None) or options.api_key,
             sendgrid_base_url=fake.base_url,
             download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
             environment=scenario.environment or {},
+            which50_base_url=which50.base_url,
+            which50_api_key=(secret if scenario.provider == "which50" else None) or which50_options.api_key,
         )
         with local_stack(config) as stack:
             queue_url = subscribe_queue(stack)
             data, key = _file_bytes(scenario)
-            s3 = stack.client("s3")
-            put = s3.put_object(Bucket=stack.import_bucket, Key=key, Body=data)
+            put = stack.client("s3").put_object(Bucket=stack.import_bucket, Key=key, Body=data)
             say(f"uploaded s3://{stack.import_bucket}/{key} ({len(data)} bytes)")
-            triggers = _deliver(
-                stack,
-                object_created_event(stack.import_bucket, key, put, len(data)),
-                scenario.duplicate_events,
-            )
-            for trigger in triggers:
+            event = object_created_event(stack.import_bucket, key, put, len(data))
+            for trigger in _deliver(stack, event, scenario.duplicate_events):
                 say(f"trigger: {json.dumps(trigger)}")
             runs = _wait_for_all(stack, say)
             notifications = received_notifications(stack, queue_url)
             print_notifications(notifications, say)
-            return _report(stack, fake, key, data, put, runs, notifications)
+            report = _report(stack, key, data, put, runs, notifications)
+            received = (
+                _sendgrid_received(fake) if scenario.provider == "sendgrid" else _which50_received(which50)
+            )
+            return {**report, **received}
 
 
 def _report(
     stack: LocalStack,
-    fake: FakeSendGrid,
     key: str,
     data: bytes,
     put: dict[str, Any],
     runs: list[dict[str, Any]],
     notifications: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    s3 = stack.client("s3")
-    now = s3.get_object(Bucket=stack.import_bucket, Key=key)
-    body = now["Body"].read()
-    jobs = list(fake.imports.values())
-    counts = {
-        name: sum(getattr(job, name) for job in jobs)
-        for name in ("requested", "created", "updated", "errored")
-    }
-    decompressed = _decompressed(data)
+    now = stack.client("s3").get_object(Bucket=stack.import_bucket, Key=key)
     errors_keys = [
         k for note in notifications for k in (note["message"].get("s3") or {}).get("errors_keys") or []
     ]
@@ -143,26 +141,49 @@ def _report(
         "status": runs[0]["status"] if len(runs) == 1 else [run["status"] for run in runs],
         "executions": [run["execution_name"] for run in runs],
         "states": runs[0]["states"] if runs else [],
-        "provider_jobs": [job.id for job in jobs if job.uploaded_at],
-        "counts": counts,
-        "source_sha256": hashlib.sha256(decompressed).hexdigest(),
-        "received_sha256": _received_sha256(jobs, decompressed),
+        "source_sha256": hashlib.sha256(_decompressed(data)).hexdigest(),
         "errors_key": errors_keys[0] if errors_keys else None,
         "errors_keys": errors_keys,
-        "source_intact": body == data and now.get("VersionId") == put.get("VersionId"),
+        "source_intact": now["Body"].read() == data and now.get("VersionId") == put.get("VersionId"),
         "notifications": notifications,
-        "upload_problems": [job.problem for job in jobs if job.problem],
         "lambda_logs": stack.lambda_log_lines(),
+    }
+
+
+def _sendgrid_received(fake: FakeSendGrid) -> dict[str, Any]:
+    """What the fake SendGrid's upload URI received (decompressed); for a file sent in parts, "parts"."""
+    jobs = list(fake.imports.values())
+    uploaded = [job for job in jobs if job.received_sha256]
+    received = str(uploaded[0].received_sha256) if len(uploaded) == 1 else ("parts" if uploaded else None)
+    counts = {
+        name: sum(getattr(job, name) for job in jobs)
+        for name in ("requested", "created", "updated", "errored")
+    }
+    return {
+        "provider_jobs": [job.id for job in uploaded],
+        "counts": counts,
+        "received_sha256": received,
+        "upload_problems": [job.problem for job in jobs if job.problem],
+    }
+
+
+def _which50_received(fake: FakeWhich50) -> dict[str, Any]:
+    jobs = [job for job in fake.jobs.values() if job.batches or job.run_at]
+    return {
+        "provider_jobs": [job.id for job in jobs],
+        "counts": {
+            "requested": sum(fake.batch_sizes),
+            "created": sum(job.inserted for job in jobs),
+            "updated": sum(job.updated for job in jobs),
+            "errored": sum(job.invalid_email for job in jobs),
+        },
+        "batches": list(fake.batch_sizes),
+        "run_called": bool(fake.run_calls),
+        "received": sum(fake.received.values()),
+        "received_more_than_once": sorted(email for email, times in fake.received.items() if times > 1),
+        "received_sha256": None,
     }
 
 
 def _decompressed(data: bytes) -> bytes:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-
-
-def _received_sha256(jobs: list[Any], source: bytes) -> str | None:
-    """What the upload URI received (decompressed); for a file sent in parts, the parts' rows joined."""
-    uploaded = [job for job in jobs if job.received_sha256]
-    if len(uploaded) == 1:
-        return str(uploaded[0].received_sha256)
-    return None if not uploaded else "parts"

@@ -25,6 +25,7 @@ from sandbox.tls import loopback_certificate
 logging.getLogger("moto").setLevel(logging.CRITICAL)
 LAYER_DIR = ROOT / "layers" / "contact_jobs"
 SECRET_NAME = "contact-jobs/sendgrid-api-key"  # noqa: S105 - a name, not a secret
+WHICH50_SECRET_NAME = "contact-jobs/which50-api-key"  # noqa: S105 - a name, not a secret
 ROLE_NAME = "contact-jobs-sandbox-role"
 
 
@@ -36,6 +37,8 @@ class StackConfig:
     time_scale: float = 0.001
     parameters: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)  # extra variables (tests lower limits)
+    which50_base_url: str | None = None
+    which50_api_key: str | None = None
 
 
 @dataclass
@@ -219,9 +222,13 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=SECRET_NAME, SecretString=config.api_key
         )["ARN"]
-        template = Template.load(
-            overrides={**overrides, "SendGridApiKeySecretArn": secret_arn, **config.parameters}
-        )
+        overrides["SendGridApiKeySecretArn"] = secret_arn
+        if config.which50_base_url and config.which50_api_key:
+            overrides["Which50ApiBase"] = config.which50_base_url
+            overrides["Which50ApiKeySecretArn"] = boto3.client(
+                "secretsmanager", region_name=REGION
+            ).create_secret(Name=WHICH50_SECRET_NAME, SecretString=config.which50_api_key)["ARN"]
+        template = Template.load(overrides={**overrides, **config.parameters})
         role_arn = boto3.client("iam", region_name=REGION).create_role(
             RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]

@@ -86,6 +86,9 @@ class Template:
             case "Fn::If":
                 condition, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(condition) else when_false)
+            case "Fn::Not":
+                (inner,) = argument
+                return not self.resolve(inner)
             case "Fn::Equals":
                 left, right = self.resolve(argument)
                 return str(left) == str(right)
