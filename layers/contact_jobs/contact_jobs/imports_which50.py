@@ -80,6 +80,9 @@ class Which50Imports:
     ) -> bool:
         """Push batches from the cursor until the file ends (True) or the time budget does (False)."""
         names = job["field_mappings"]
+        data_end = job["parts"][0]["end"]  # where the scan found the last record ends
+        if cursor["offset"] >= data_end:
+            return True
         batch: list[dict[str, Any]] = []
         end = cursor["offset"]
         for row, end in csvscan.records(open_at(s3, job["source"], cursor["offset"]), cursor["offset"]):
@@ -87,7 +90,7 @@ class Which50Imports:
             if len(batch) == self._settings.batch_size:
                 self._push(cursor, list_id, batch, end)
                 batch = []
-                if time.monotonic() > deadline:
+                if end < data_end and time.monotonic() > deadline:
                     return False
         if batch:
             self._push(cursor, list_id, batch, end)
