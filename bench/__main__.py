@@ -3,6 +3,9 @@
 import_upload: a 1 GiB CSV streamed from S3 (a moto server in another process) to an upload URI on
 loopback, by the import's upload path, against requests.put with boto3's StreamingBody as data.
 
+which50_push: 1,000,000 contacts pushed from S3 to the fake Which50 (its own process) by the import's
+send step, against reading the file whole with csv.DictReader and posting the same batches.
+
 copy: a 1 GiB export served over https on loopback, copied into S3 (a moto server in another process)
 by the copy engine, against boto3 upload_fileobj on the response stream. Runs alternate between the two
 (ROUNDS each, after an unmeasured warm-up of both) so that drift on a noisy machine hits both;
@@ -22,6 +25,7 @@ from typing import IO, Any, cast
 
 import boto3
 
+from sandbox.contacts import which50_csv
 from sandbox.stack import placeholder_arns
 from sandbox.template import Template
 from sandbox.tls import loopback_certificate
@@ -32,6 +36,7 @@ MIB = 1024**2
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 COPY_BYTES = int(os.environ.get("BENCH_COPY_BYTES", str(GIB)))
 BUCKET = "bench"
+PUSH_CONTACTS = int(os.environ.get("BENCH_PUSH_CONTACTS", "1000000"))
 
 
 def _free_port() -> int:
@@ -49,6 +54,7 @@ def _environment() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
         "REQUESTS_CA_BUNDLE": str(loopback_certificate().cert_path),
+        "SANDBOX_TLS_DIR": str(loopback_certificate().cert_path.parent),
     }
 
 
@@ -102,7 +108,11 @@ def _run(mode: str, url: str, endpoint: str, key: str, tool: str, function: str)
         "--key",
         key,
     ]
-    out = subprocess.run(command, env={**_environment(), **extra}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        command, env={**_environment(), **extra}, capture_output=True, text=True, check=False
+    )
+    if out.returncode:
+        raise RuntimeError(f"{tool} {mode} failed:\n{out.stderr[-3000:]}")
     measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return measured
 
@@ -239,7 +249,46 @@ def _summary(engine: list[dict[str, float]], baseline: list[dict[str, float]]) -
     }
 
 
-BENCHMARKS = {"copy": bench_copy, "import_upload": bench_import_upload}
+def _push(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
+    return _run(mode, url, endpoint, key, "bench.pusher", "SendImportFunction")
+
+
+def _contacts_s(run: dict[str, float]) -> float:
+    return run["contacts"] / run["seconds"]
+
+
+def bench_which50_push() -> dict[str, Any]:
+    moto_port = _free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    with (
+        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
+        _process(sys.executable, "-m", "bench.which50_server") as which50,
+    ):
+        assert which50.stdout is not None
+        url = which50.stdout.readline().strip()
+        _wait_for_port(moto_port)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="b",
+            aws_secret_access_key="b",
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="contacts.csv", Body=which50_csv(PUSH_CONTACTS))
+        engine = _push("engine", url, endpoint, "contacts.csv")
+        baseline = _push("baseline", url, endpoint, "contacts.csv")
+    return {
+        "name": "which50_push",
+        "contacts": int(engine["contacts"]),
+        "contacts_s": round(_contacts_s(engine)),
+        "peak_rss_mib": round(engine["peak_rss_mib"], 1),
+        "baseline_contacts_s": round(_contacts_s(baseline)),
+        "baseline_peak_rss_mib": round(baseline["peak_rss_mib"], 1),
+    }
+
+
+BENCHMARKS = {"copy": bench_copy, "import_upload": bench_import_upload, "which50_push": bench_which50_push}
 
 
 def main() -> int:

@@ -3,6 +3,7 @@ rule: the sandbox trusts this CA through REQUESTS_CA_BUNDLE instead of relaxing 
 
 import datetime
 import ipaddress
+import os
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -22,7 +23,11 @@ class Certificate:
 
 @cache
 def loopback_certificate() -> Certificate:
-    """A self-signed certificate for 127.0.0.1 and localhost, valid for a day, made once per process."""
+    """A self-signed certificate for 127.0.0.1 and localhost, valid for a day, made once per process, or
+    the one in ``$SANDBOX_TLS_DIR`` (so that servers in child processes share their parent's)."""
+    shared = os.environ.get("SANDBOX_TLS_DIR")
+    if shared and (Path(shared) / "cert.pem").is_file():
+        return Certificate(Path(shared) / "cert.pem", Path(shared) / "key.pem")
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "contact-jobs sandbox")])
     now = datetime.datetime.now(datetime.UTC)

@@ -1,0 +1,71 @@
+"""One measured Which50 push of a whole CSV from S3, in its own process: ``engine`` (the import's send
+step: streamed from a byte cursor, batches of 10,000) or ``baseline`` (the file read whole, parsed with
+csv.DictReader, then posted in the same batches). Prints one JSON line."""
+
+import argparse
+import csv
+import io
+import json
+import math
+import time
+from typing import Any
+
+import boto3
+
+from bench.copier import peak_rss_mib
+from contact_jobs.config import settings
+from contact_jobs.csvscan import header_names
+from contact_jobs.http import provider_session
+from contact_jobs.imports_which50 import Which50Imports
+from contact_jobs.providers.which50 import MAX_BATCH, Which50Auth, Which50Client
+
+LIST_ID = 101
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["engine", "baseline"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--bucket", required=True)
+    parser.add_argument("--key", required=True)
+    args = parser.parse_args()
+    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
+    client = Which50Client(args.url, "w50-sandbox-key", Which50Auth(), {}, provider_session(5, 60), 120)
+    started = time.perf_counter()
+    pushed = engine(s3, client, args) if args.mode == "engine" else baseline(s3, client, args)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "contacts": pushed, "peak_rss_mib": peak_rss_mib()}))
+
+
+def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
+    size = int(s3.head_object(Bucket=args.bucket, Key=args.key)["ContentLength"])
+    header = (
+        s3.get_object(Bucket=args.bucket, Key=args.key, Range="bytes=0-4095")["Body"].read().split(b"\n")[0]
+        + b"\n"
+    )
+    job = {
+        "source": {"bucket": args.bucket, "key": args.key, "gzipped": False},
+        "target": str(LIST_ID),
+        "field_mappings": header_names(header),
+        "parts": [{"index": 0, "start": len(header), "end": size}],
+        "rows": 0,
+        "send": {"calls": 0, "done": False, "retry_in_s": 0},
+    }
+    record, _ = Which50Imports(client, settings().which50).send(job, s3, math.inf)
+    assert record["done"], record
+    return int(record["rows_sent"])
+
+
+def baseline(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
+    text = s3.get_object(Bucket=args.bucket, Key=args.key)["Body"].read().decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    job_id = client.create_import(LIST_ID, list(rows[0]))
+    for start in range(0, len(rows), MAX_BATCH):
+        client.push(LIST_ID, job_id, [{"Values": row} for row in rows[start : start + MAX_BATCH]])
+    client.run(LIST_ID, job_id)
+    return len(rows)
+
+
+if __name__ == "__main__":
+    main()
