@@ -122,25 +122,21 @@ def _copy(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
 
 
 def _upload(mode: str, url: str, endpoint: str, key: str) -> dict[str, float]:
-    return _run(mode, url, endpoint, key, "bench.uploader", "UploadImportPartFunction")
+    return _run(mode, url, endpoint, key, "bench.uploader", "SendImportFunction")
 
 
-def _mb_s(run: dict[str, float]) -> float:
-    return run["bytes"] / MIB / run["seconds"]
-
-
-def bench_copy() -> dict[str, Any]:
-    certificate = loopback_certificate()
+@contextmanager
+def _stage(server: str, *server_args: str) -> Iterator[tuple[str, Any, str]]:
+    """A moto server for S3 and the benchmark's own server, each in its own process: the S3 endpoint, an
+    S3 client with the bench bucket, and the first line the server printed (its port or URL)."""
     moto_port = _free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
     with (
         _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
-        _process(
-            sys.executable, "-m", "bench.source_server", str(certificate.cert_path), str(certificate.key_path)
-        ) as source,
+        _process(sys.executable, "-m", server, *server_args) as process,
     ):
-        assert source.stdout is not None
-        source_port = int(source.stdout.readline())
+        assert process.stdout is not None
+        announced = process.stdout.readline().strip()
         _wait_for_port(moto_port)
         s3 = boto3.client(
             "s3",
@@ -150,9 +146,23 @@ def bench_copy() -> dict[str, Any]:
             aws_secret_access_key="b",
         )
         s3.create_bucket(Bucket=BUCKET)
-        url = f"https://127.0.0.1:{source_port}/{COPY_BYTES}"
+        yield endpoint, s3, announced
+
+
+def _tls_args() -> tuple[str, str]:
+    certificate = loopback_certificate()
+    return str(certificate.cert_path), str(certificate.key_path)
+
+
+def _mb_s(run: dict[str, float]) -> float:
+    return run["bytes"] / MIB / run["seconds"]
+
+
+def bench_copy() -> dict[str, Any]:
+    with _stage("bench.source_server", *_tls_args()) as (endpoint, s3, port):
+        url = f"https://127.0.0.1:{port}/{COPY_BYTES}"
         for mode in ("baseline", "engine"):  # unmeasured: the first upload into a new moto server is slow
-            _copy(mode, f"https://127.0.0.1:{source_port}/{64 * MIB}", endpoint, f"warm-{mode}")
+            _copy(mode, f"https://127.0.0.1:{port}/{64 * MIB}", endpoint, f"warm-{mode}")
             s3.delete_object(Bucket=BUCKET, Key=f"warm-{mode}")
         engine, baseline = [], []
         for round_ in range(ROUNDS):
@@ -160,9 +170,7 @@ def bench_copy() -> dict[str, Any]:
             s3.delete_object(Bucket=BUCKET, Key=f"baseline-{round_}")
             engine.append(_copy("engine", url, endpoint, f"engine-{round_}"))
             s3.delete_object(Bucket=BUCKET, Key=f"engine-{round_}")
-        small = _copy(
-            "engine", f"https://127.0.0.1:{source_port}/{COPY_BYTES // 4}", endpoint, "engine-small"
-        )
+        small = _copy("engine", f"https://127.0.0.1:{port}/{COPY_BYTES // 4}", endpoint, "engine-small")
     return {
         "name": "copy",
         "bytes": COPY_BYTES,
@@ -201,26 +209,8 @@ class _Generated:
 
 
 def bench_import_upload() -> dict[str, Any]:
-    certificate = loopback_certificate()
-    moto_port = _free_port()
-    endpoint = f"http://127.0.0.1:{moto_port}"
-    with (
-        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
-        _process(
-            sys.executable, "-m", "bench.sink_server", str(certificate.cert_path), str(certificate.key_path)
-        ) as sink,
-    ):
-        assert sink.stdout is not None
-        url = f"https://127.0.0.1:{int(sink.stdout.readline())}/upload?X-Amz-Signature=bench"
-        _wait_for_port(moto_port)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="b",
-            aws_secret_access_key="b",
-        )
-        s3.create_bucket(Bucket=BUCKET)
+    with _stage("bench.sink_server", *_tls_args()) as (endpoint, s3, port):
+        url = f"https://127.0.0.1:{port}/upload?X-Amz-Signature=bench"
         s3.upload_fileobj(cast(IO[bytes], _Generated(COPY_BYTES)), BUCKET, "import.csv")
         s3.upload_fileobj(cast(IO[bytes], _Generated(64 * MIB)), BUCKET, "warm.csv")
         for mode in ("baseline", "engine"):  # unmeasured warm-up
@@ -258,23 +248,7 @@ def _contacts_s(run: dict[str, float]) -> float:
 
 
 def bench_which50_push() -> dict[str, Any]:
-    moto_port = _free_port()
-    endpoint = f"http://127.0.0.1:{moto_port}"
-    with (
-        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
-        _process(sys.executable, "-m", "bench.which50_server") as which50,
-    ):
-        assert which50.stdout is not None
-        url = which50.stdout.readline().strip()
-        _wait_for_port(moto_port)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="b",
-            aws_secret_access_key="b",
-        )
-        s3.create_bucket(Bucket=BUCKET)
+    with _stage("bench.which50_server") as (endpoint, s3, url):
         s3.put_object(Bucket=BUCKET, Key="contacts.csv", Body=which50_csv(PUSH_CONTACTS))
         engine = _push("engine", url, endpoint, "contacts.csv")
         baseline = _push("baseline", url, endpoint, "contacts.csv")

@@ -5,14 +5,13 @@ csv.DictReader, then posted in the same batches). Prints one JSON line."""
 import argparse
 import csv
 import io
-import json
 import math
 import time
 from typing import Any
 
 import boto3
 
-from bench.copier import peak_rss_mib
+from bench.measured import arguments, report
 from contact_jobs.config import settings
 from contact_jobs.csvscan import header_names
 from contact_jobs.http import provider_session
@@ -23,19 +22,13 @@ LIST_ID = 101
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["engine", "baseline"])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--bucket", required=True)
-    parser.add_argument("--key", required=True)
-    args = parser.parse_args()
+    args = arguments(__doc__ or "")
     s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
     client = Which50Client(args.url, "w50-sandbox-key", Which50Auth(), {}, provider_session(5, 60), 120)
     started = time.perf_counter()
     pushed = engine(s3, client, args) if args.mode == "engine" else baseline(s3, client, args)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "contacts": pushed, "peak_rss_mib": peak_rss_mib()}))
+    report(seconds, contacts=pushed)
 
 
 def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:

@@ -2,14 +2,12 @@
 streamed to an upload URI with an exact Content-Length) or ``baseline`` (``requests.put`` with the boto3
 StreamingBody as data and the object's length). Prints one JSON line."""
 
-import argparse
-import json
 import time
 
 import boto3
 import requests
 
-from bench.copier import peak_rss_mib
+from bench.measured import arguments, report
 from contact_jobs.runtime import copy_settings
 from contact_jobs.streams import ExactBody, open_object, read_chunks
 from contact_jobs.transfer import upload_to_url
@@ -17,13 +15,7 @@ from contact_jobs.urlguard import UrlGuard
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["engine", "baseline"])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--bucket", required=True)
-    parser.add_argument("--key", required=True)
-    args = parser.parse_args()
+    args = arguments(__doc__ or "")
     s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
     length = int(s3.head_object(Bucket=args.bucket, Key=args.key)["ContentLength"])
     started = time.perf_counter()
@@ -35,7 +27,7 @@ def main() -> None:
         response = requests.put(args.url, data=streaming, headers={"Content-Length": str(length)}, timeout=60)
         response.raise_for_status()
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "bytes": length, "peak_rss_mib": peak_rss_mib()}))
+    report(seconds, bytes=length)
 
 
 if __name__ == "__main__":
