@@ -96,33 +96,37 @@ class CountingReader:
             raise CopyFailed(f"received {self.bytes} bytes, Content-Length announced {self._expected}")
 
 
-def open_download(url: str, guard: UrlGuard, settings: CopySettings) -> requests.Response:
-    """GET a provider URL with a bare session: no API key, no redirects, no cookies carried over."""
+def _presigned_request(
+    method: str, url: str, guard: UrlGuard, settings: CopySettings, action: str, **kwargs: Any
+) -> requests.Response:
+    """One request to a provider's presigned URL: guarded, bare (no API key, no cookies), no redirects.
+    A refusal is raised as the error the workflow acts on; the URL itself is never repeated (it is signed)."""
     guard.check(url)
     host = urlsplit(url).hostname
+    timeout = (settings.connect_timeout_s, settings.read_timeout_s)
     try:
-        response = requests.get(
-            url,
-            stream=True,
-            allow_redirects=False,
-            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
-            headers={"Accept-Encoding": "identity"},
-        )
-    except requests.RequestException as exc:
-        raise TransientError(f"download from {host} failed: {type(exc).__name__}") from None
-    if response.is_redirect or 300 <= response.status_code < 400:
-        response.close()
-        raise UrlNotAllowed(f"download from {host} answered with a redirect (HTTP {response.status_code})")
-    if response.status_code in EXPIRED_STATUSES:
-        response.close()
-        raise DownloadUrlExpired(f"download from {host} refused with HTTP {response.status_code}")
-    if response.status_code >= 500:
-        response.close()
-        raise TransientError(f"download from {host} failed with HTTP {response.status_code}")
-    if response.status_code != 200:
-        response.close()
-        raise ProviderError(f"download from {host} failed with HTTP {response.status_code}")
-    return response
+        response = requests.request(method, url, allow_redirects=False, timeout=timeout, **kwargs)
+    except (requests.RequestException, OSError) as exc:
+        raise TransientError(f"{action} {host} failed: {type(exc).__name__}") from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    with response:  # closed once the error is built
+        if 300 <= status < 400:
+            raise UrlNotAllowed(f"{action} {host} answered with a redirect (HTTP {status})")
+        if method == "GET" and status in EXPIRED_STATUSES:
+            raise DownloadUrlExpired(f"{action} {host} refused with HTTP {status}")
+        if status >= 500:
+            raise TransientError(f"{action} {host} failed with HTTP {status}")
+        detail = response.content[:200].decode(errors="replace")  # error bodies are short XML
+        raise ProviderError(f"{action} {host} refused with HTTP {status}: {detail}")
+
+
+def open_download(url: str, guard: UrlGuard, settings: CopySettings) -> requests.Response:
+    """GET a provider's download URL as a stream, bytes as stored (no transparent decompression)."""
+    return _presigned_request(
+        "GET", url, guard, settings, "download from", stream=True, headers={"Accept-Encoding": "identity"}
+    )
 
 
 def copy_url_to_s3(
@@ -157,25 +161,6 @@ def copy_url_to_s3(
 def upload_to_url(
     url: str, headers: dict[str, str], body: Any, guard: UrlGuard, settings: CopySettings
 ) -> None:
-    """PUT a body to a provider's presigned upload URL: every header it asked for, an explicit
-    Content-Length (from ``len(body)``), no redirects, and never the API key."""
-    guard.check(url)
-    host = urlsplit(url).hostname
-    try:
-        response = requests.put(
-            url,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
-        )
-    except (requests.RequestException, OSError) as exc:
-        raise TransientError(f"upload to {host} failed: {type(exc).__name__}: {exc}") from None
-    if 300 <= response.status_code < 400:
-        raise UrlNotAllowed(f"upload to {host} answered with a redirect (HTTP {response.status_code})")
-    if response.status_code >= 500:
-        raise TransientError(f"upload to {host} failed with HTTP {response.status_code}")
-    if not response.ok:
-        raise ProviderError(
-            f"upload to {host} refused with HTTP {response.status_code}: {response.text[:200]}"
-        )
+    """PUT a body to a provider's presigned upload URL: every header it asked for and an explicit
+    Content-Length (from ``len(body)``)."""
+    _presigned_request("PUT", url, guard, settings, "upload to", data=body, headers=headers).close()
