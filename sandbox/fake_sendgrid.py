@@ -25,24 +25,16 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.contacts import export_files, field_definitions
+from sandbox.loopback import LoopbackFake
 from sandbox.specs import sendgrid_contracts
-from sandbox.tls import loopback_certificate
 
 DAY = 24 * 3600
 KNOWN_LIST = "3c4b8a52-4f0e-4d5b-8f7a-2b1c9d0e6f11"
 UPLOAD_HEADERS = {"x-amz-server-side-encryption": "AES256"}  # what SendGrid's upload_headers typically hold
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """No access log on the console: the sandbox prints its own progress."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 @dataclass
@@ -119,7 +111,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-class FakeSendGrid:
+class FakeSendGrid(LoopbackFake):
     API_ROUTES = Map(
         [
             Rule("/v3/marketing/contacts/exports", methods=["POST"], endpoint="create_export"),
@@ -144,35 +136,8 @@ class FakeSendGrid:
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
         self._signing_key = secrets.token_bytes(32)
-        self._server: BaseWSGIServer | None = None
-        self.base_url = ""
 
     # Server lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> "FakeSendGrid":
-        certificate = loopback_certificate()
-        self._server = make_server(
-            "127.0.0.1",
-            0,
-            self.wsgi,
-            threaded=True,
-            request_handler=QuietRequestHandler,
-            ssl_context=(str(certificate.cert_path), str(certificate.key_path)),
-        )
-        self.base_url = f"https://127.0.0.1:{self._server.port}"
-        threading.Thread(target=self._server.serve_forever, name="fake-sendgrid", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeSendGrid":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # Inspection for tests ------------------------------------------------------------------------
 

@@ -21,12 +21,10 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox.fake_sendgrid import QuietRequestHandler
+from sandbox.loopback import LoopbackFake
 from sandbox.specs import specs_dir
-from sandbox.tls import loopback_certificate
 
 ROOT_PATH = "/Which50API"
 KNOWN_LIST = 101
@@ -74,7 +72,9 @@ def _message(status: int, message: str) -> Response:
     return _json({"Message": message}, status)
 
 
-class FakeWhich50:
+class FakeWhich50(LoopbackFake):
+    root_path = ROOT_PATH
+
     ROUTES = Map(
         [
             Rule(f"{ROOT_PATH}/contactLists/<int:list_id>", methods=["GET"], endpoint="get_list"),
@@ -111,29 +111,6 @@ class FakeWhich50:
         self._refusals: collections.Counter[int] = collections.Counter()
         self._lock = threading.Lock()
         self._openapi = _contract()
-        self._server: BaseWSGIServer | None = None
-        self.base_url = ""
-
-    def start(self) -> "FakeWhich50":
-        certificate = loopback_certificate()
-        self._server = make_server(
-            "127.0.0.1", 0, self.wsgi, threaded=True, request_handler=QuietRequestHandler,
-            ssl_context=(str(certificate.cert_path), str(certificate.key_path)),
-        )  # fmt: skip
-        self.base_url = f"https://127.0.0.1:{self._server.port}{ROOT_PATH}"
-        threading.Thread(target=self._server.serve_forever, name="fake-which50", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeWhich50":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         response = self._dispatch(Request(environ))
