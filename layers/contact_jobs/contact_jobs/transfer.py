@@ -81,7 +81,7 @@ class CountingReader:
         if amount is None or amount < 0:
             rest: bytes = self._raw.read()
             return head + rest
-        chunks = [head]
+        chunks = [head] if head else []
         missing = amount - len(head)
         while missing > 0:  # a socket read may return less than asked; parts must be full-sized
             chunk = self._raw.read(missing)
@@ -89,7 +89,7 @@ class CountingReader:
                 break
             chunks.append(chunk)
             missing -= len(chunk)
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # no copy of a part read whole
 
     def _check_complete(self) -> None:
         if self._expected is not None and self.bytes != self._expected:
