@@ -33,7 +33,7 @@ from sandbox.tls import loopback_certificate
 ROOT = Path(__file__).resolve().parents[1]
 GIB = 1024**3
 MIB = 1024**2
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 COPY_BYTES = int(os.environ.get("BENCH_COPY_BYTES", str(GIB)))
 BUCKET = "bench"
 PUSH_CONTACTS = int(os.environ.get("BENCH_PUSH_CONTACTS", "1000000"))

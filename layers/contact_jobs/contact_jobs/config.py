@@ -73,6 +73,7 @@ class Settings:
     max_rate_limit_wait_s: int
     part_size_mib: int
     copy_concurrency: int
+    copy_buffered_parts: int
     import_limits: Limits
     send_time_budget_s: int
     which50: "Which50Settings"
@@ -98,6 +99,7 @@ def settings() -> Settings:
         max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),
         part_size_mib=_int("COPY_PART_SIZE_MIB", 8),
         copy_concurrency=_int("COPY_CONCURRENCY", 4),
+        copy_buffered_parts=_int("COPY_BUFFERED_PARTS", 10),
         import_limits=Limits(
             max_rows=_int("MAX_IMPORT_ROWS", Limits.max_rows),
             max_bytes=_int("MAX_IMPORT_BYTES", Limits.max_bytes),

@@ -76,4 +76,4 @@ def url_guard() -> UrlGuard:
 
 def copy_settings() -> CopySettings:
     config = settings()
-    return CopySettings(part_size_mib=config.part_size_mib, concurrency=config.copy_concurrency)
+    return CopySettings(config.part_size_mib, config.copy_concurrency, config.copy_buffered_parts)

@@ -35,6 +35,7 @@ class CopyResult:
 class CopySettings:
     part_size_mib: int = 8
     concurrency: int = 4
+    buffered_parts: int = 10  # parts read ahead of the uploads: what bounds memory (parts x part size)
     connect_timeout_s: float = 10
     read_timeout_s: float = 60
 
@@ -48,7 +49,7 @@ class CopySettings:
         )
         # Parts read but not yet uploaded: this is what bounds memory. boto3's TransferConfig does not
         # take it as an argument, but s3transfer's manager reads the attribute.
-        config.max_in_memory_upload_chunks = self.concurrency + 1
+        config.max_in_memory_upload_chunks = self.buffered_parts
         return config
 
 
