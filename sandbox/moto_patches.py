@@ -19,6 +19,7 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -100,14 +101,29 @@ def _scaled_sleep(recorder: Recorder) -> types.SimpleNamespace:
     return types.SimpleNamespace(sleep=sleep, time=time.time)
 
 
+_PARSE_LOCK = threading.Lock()
+_unlocked_parse = AmazonStateLanguageParser.parse
+
+
+def _serialised_parse(definition: str) -> Any:
+    """The parser keeps its scope stack on the class: two executions parsing at once (each parses in its
+    own worker thread) would corrupt it. One parse at a time; a failed one leaves the stack empty."""
+    with _PARSE_LOCK:
+        Preprocessor._query_language_per_scope.clear()
+        try:
+            return _unlocked_parse(definition)
+        finally:
+            Preprocessor._query_language_per_scope.clear()
+
+
 @contextmanager
 def patched_moto(functions: dict[str, InProcessFunction], recorder: Recorder) -> Iterator[None]:
-    """Run Lambda handlers in this process and scale the interpreter's waits by ``time_scale``."""
-    Preprocessor._query_language_per_scope.clear()  # a failed parse elsewhere must not leak in here
+    """Run Lambda handlers in this process, scale the interpreter's waits by ``time_scale``, and parse
+    definitions one at a time."""
     with (
         mock.patch.object(LambdaFunction, "invoke", _invoke_in_process(functions, recorder)),
         mock.patch.object(WaitFunction, "_wait_interval", _scaled_wait(recorder)),
         mock.patch.object(retrier_decl, "time", _scaled_sleep(recorder)),
+        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_serialised_parse)),
     ):
         yield
-    Preprocessor._query_language_per_scope.clear()

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -258,7 +259,19 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
             import_bucket=template.physical["ImportBucket"][0],
             log_stream=log_stream,
         )
+        _drain(boto3.client("stepfunctions", region_name=REGION), state_machine_arn)
         _reset_caches()
+
+
+def _drain(sfn: Any, state_machine_arn: str, timeout_s: float = 30) -> None:
+    """Let executions still running (a test may leave one behind) end before their patches go away."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        running = sfn.list_executions(stateMachineArn=state_machine_arn, statusFilter="RUNNING")["executions"]
+        if not running:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"executions still running after {timeout_s} s: {[e['name'] for e in running]}")
 
 
 @contextmanager

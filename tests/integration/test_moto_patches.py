@@ -7,6 +7,7 @@ from importlib.metadata import version
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 
@@ -33,3 +34,10 @@ def test_retry_backoff_sleeps_through_the_modules_time():
 
 def test_parser_scope_stack_is_the_class_level_list_the_sandbox_clears():
     assert isinstance(Preprocessor._query_language_per_scope, list)
+
+
+def test_every_definition_is_parsed_through_the_class_attribute_the_sandbox_locks():
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    assert "AmazonStateLanguageParser.parse(" in inspect.getsource(execution_worker)
+    assert isinstance(inspect.getattr_static(AmazonStateLanguageParser, "parse"), staticmethod)
