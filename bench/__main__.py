@@ -59,7 +59,7 @@ def _environment() -> dict[str, str]:
 
 
 @contextmanager
-def _process(*args: str, ready: Any = None) -> Iterator[subprocess.Popen[str]]:
+def _process(*args: str) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         args, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )

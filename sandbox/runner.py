@@ -182,8 +182,10 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
             name = f"backup-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
             result = run_execution(stack, name, execution_input, say)
             notifications = received_notifications(stack, queue_url)
-            manifest_key = _manifest_key(notifications)
-            prefix = _prefix(stack, name)
+            manifest_key = _reported(notifications, "manifest_key")
+            prefix = (
+                _reported(notifications, "prefix") or f"backups/sendgrid/{datetime.now(UTC):%Y/%m/%d}/{name}/"
+            )
             result.update(
                 waits=list(stack.recorder.waits),
                 files=_backup_files(stack, fake, manifest_key, prefix),
@@ -205,13 +207,10 @@ def print_notifications(notifications: list[dict[str, Any]], say: Printer) -> No
         say(f"notification {event_type}: {json.dumps(note['message'])[:300]}")
 
 
-def _manifest_key(notifications: list[dict[str, Any]]) -> str | None:
+def _reported(notifications: list[dict[str, Any]], field: str) -> str | None:
+    """A backup location as the job's own notification gives it."""
     for note in notifications:
-        key = (note["message"].get("s3") or {}).get("manifest_key")
-        if key:
-            return str(key)
+        value = (note["message"].get("s3") or {}).get(field)
+        if value:
+            return str(value)
     return None
-
-
-def _prefix(stack: LocalStack, execution_name: str) -> str:
-    return f"backups/sendgrid/{datetime.now(UTC):%Y/%m/%d}/{execution_name}/"

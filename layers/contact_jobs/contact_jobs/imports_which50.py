@@ -48,7 +48,6 @@ class Which50Imports:
         cursor = {
             "offset": job["parts"][0]["start"],
             "rows_sent": 0,
-            "batches": [],
             "failures": 0,
             **job["send"],
         }
@@ -100,7 +99,6 @@ class Which50Imports:
         self._client.push(list_id, cursor["import_job_id"], batch)
         cursor["offset"] = end  # only once Which50 has accepted the batch
         cursor["rows_sent"] += len(batch)
-        cursor["batches"] = [*cursor["batches"], len(batch)]
 
     def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
         status = self._client.status(int(job["target"]), int(job["send"]["import_job_id"]))

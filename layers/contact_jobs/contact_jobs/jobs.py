@@ -90,7 +90,7 @@ def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str
 def send_import(job: dict[str, Any]) -> dict[str, Any]:
     adapter = runtime.import_adapter(job["provider"])
     sent = imports.send(job, adapter, runtime.s3_client(), settings().send_time_budget_s)
-    logger.info("import sent", extra={"send": {k: v for k, v in sent["send"].items() if k != "batches"}})
+    logger.info("import sent", extra={"send": sent["send"]})
     return sent
 
 

@@ -1,6 +1,6 @@
 """What the workflow needs of a provider that can export contacts."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -29,7 +29,6 @@ class ExportStatus:
     contact_count: int | None = None
     message: str = ""
     created_at: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class ExportProvider(Protocol):
