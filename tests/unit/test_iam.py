@@ -1,0 +1,103 @@
+"""Least privilege, read from the template after the real SAM transform: every wildcard an Allow grants
+is in policy/iam-wildcards.yaml with its reason."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from samtranslator.translator.transform import transform
+
+from sandbox.template import ROOT, Template
+
+ALLOW_LIST = ROOT / "policy" / "iam-wildcards.yaml"
+
+
+class _NoManagedPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def rendered(resource: Any) -> str:
+    """A resource as it reads in the template (the string of a Sub, the target of a Ref or GetAtt)."""
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        sub = resource["Fn::Sub"]
+        return sub if isinstance(sub, str) else sub[0]
+    return json.dumps(resource)
+
+
+@pytest.fixture(scope="module")
+def _region():
+    """The SAM transform needs a region to build ARNs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"))
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def roles(_region) -> dict[str, Any]:
+    body = json.loads(json.dumps(Template.load().body))
+    for spec in body["Resources"].values():
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):  # what `sam package` would upload
+            if key in spec.get("Properties", {}):
+                spec["Properties"][key] = "s3://packaged/artifact.zip"
+    parameters = {"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
+    resources = transform(body, parameters, _NoManagedPolicies())["Resources"]
+    return {name: spec for name, spec in resources.items() if spec["Type"] == "AWS::IAM::Role"}
+
+
+def grants(roles: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found = []
+    for name, role in roles.items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if statement["Effect"] != "Allow":
+                    continue
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                targets = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
+                found += [(name, action, rendered(target)) for action in actions for target in targets]
+    return found
+
+
+def wildcards(roles: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(role, resource) for role, action, resource in grants(roles) if "*" in action or "*" in resource}
+
+
+def allowed() -> list[dict[str, str]]:
+    entries: list[dict[str, str]] = yaml.safe_load(Path(ALLOW_LIST).read_text())
+    return entries
+
+
+def test_no_action_is_a_wildcard(roles):
+    assert [grant for grant in grants(roles) if "*" in grant[1]] == []
+
+
+def test_every_wildcard_resource_is_allow_listed_with_a_reason(roles):
+    listed = {(entry["role"], entry["resource"]) for entry in allowed()}
+    assert wildcards(roles) - listed == set()
+
+
+def test_every_allow_list_entry_says_why_and_still_matches(roles):
+    present = wildcards(roles)
+    for entry in allowed():
+        assert len(entry.get("reason", "").split()) >= 5, entry
+        assert (entry["role"], entry["resource"]) in present, f"stale entry: {entry}"
+
+
+def test_only_aws_basic_execution_is_managed(roles):
+    managed = {arn for role in roles.values() for arn in role["Properties"].get("ManagedPolicyArns") or []}
+    assert managed == {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+
+
+def test_the_state_machine_may_invoke_exactly_its_functions(roles):
+    invoked = {resource for role, action, resource in grants(roles) if action == "lambda:InvokeFunction"}
+    assert all("*" not in resource for resource in invoked)
+    assert len(invoked) == 9
