@@ -135,3 +135,11 @@ def test_host_off_the_allow_list_is_refused_before_any_request(s3, download_serv
             s3, download_server.url("/f"), "backups", "b/h.csv", UrlGuard(["*.s3.amazonaws.com"]), SMALL_PARTS
         )
     assert download_server.seen_headers == []
+
+
+def test_a_host_resolving_to_a_private_address_is_refused_before_any_byte_is_written(s3, download_server):
+    internal = UrlGuard(["*.files.example"], resolver=lambda host: ["10.1.2.3"])
+    with pytest.raises(UrlNotAllowed, match="internal address"):
+        copy_url_to_s3(s3, "https://exports.files.example/f.csv", "backups", "b/p.csv", internal, SMALL_PARTS)
+    assert no_trace_of(s3, "b/")
+    assert download_server.seen_headers == []
