@@ -9,7 +9,7 @@ import requests
 
 from bench.measured import arguments, report
 from contact_jobs.runtime import copy_settings
-from contact_jobs.streams import ExactBody, open_object, read_chunks
+from contact_jobs.streams import ExactBody, open_sized, read_chunks
 from contact_jobs.transfer import upload_to_url
 from contact_jobs.urlguard import UrlGuard
 
@@ -17,13 +17,14 @@ from contact_jobs.urlguard import UrlGuard
 def main() -> None:
     args = arguments(__doc__ or "")
     s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
-    length = int(s3.head_object(Bucket=args.bucket, Key=args.key)["ContentLength"])
     started = time.perf_counter()
     if args.mode == "engine":
-        body = ExactBody(read_chunks(open_object(s3, args.bucket, args.key)), length)
+        stream, length = open_sized(s3, args.bucket, args.key)
+        body = ExactBody(read_chunks(stream), length)
         upload_to_url(args.url, {}, body, UrlGuard([args.url.split("/")[2]]), copy_settings())
     else:
-        streaming = s3.get_object(Bucket=args.bucket, Key=args.key)["Body"]
+        got = s3.get_object(Bucket=args.bucket, Key=args.key)
+        streaming, length = got["Body"], int(got["ContentLength"])
         response = requests.put(args.url, data=streaming, headers={"Content-Length": str(length)}, timeout=60)
         response.raise_for_status()
     seconds = time.perf_counter() - started

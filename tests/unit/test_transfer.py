@@ -18,6 +18,11 @@ def guard_for(server) -> UrlGuard:
     return UrlGuard([server.host])
 
 
+def copy(s3, server, path: str, key: str):
+    """The copy engine from the test server into the test bucket, with that server allowed."""
+    return copy_url_to_s3(s3, server.url(path), "backups", key, guard_for(server), SMALL_PARTS)
+
+
 def no_trace_of(s3, prefix: str) -> bool:
     objects = s3.list_objects_v2(Bucket="backups", Prefix=prefix).get("KeyCount", 0)
     uploads = s3.list_multipart_uploads(Bucket="backups", Prefix=prefix).get("Uploads", [])
@@ -27,14 +32,7 @@ def no_trace_of(s3, prefix: str) -> bool:
 def test_gzip_bytes_are_stored_with_gz_suffix_and_their_hash(s3, download_server):
     body = gzip.compress(b"EMAIL\na@example.com\n" * 1000)
     download_server.routes["/export.csv.gzip"] = Route(body=body)
-    result = copy_url_to_s3(
-        s3,
-        download_server.url("/export.csv.gzip"),
-        "backups",
-        "b/part-1.csv",
-        guard_for(download_server),
-        SMALL_PARTS,
-    )
+    result = copy(s3, download_server, "/export.csv.gzip", "b/part-1.csv")
     assert (result.key, result.gzip, result.bytes) == ("b/part-1.csv.gz", True, len(body))
     assert result.sha256 == hashlib.sha256(body).hexdigest()
     stored = s3.get_object(Bucket="backups", Key="b/part-1.csv.gz")
@@ -45,14 +43,7 @@ def test_gzip_bytes_are_stored_with_gz_suffix_and_their_hash(s3, download_server
 def test_plain_bytes_named_gzip_are_stored_as_plain_csv(s3, download_server):
     body = b"EMAIL\na@example.com\n"
     download_server.routes["/export.csv.gzip"] = Route(body=body)
-    result = copy_url_to_s3(
-        s3,
-        download_server.url("/export.csv.gzip"),
-        "backups",
-        "b/part-1.csv",
-        guard_for(download_server),
-        SMALL_PARTS,
-    )
+    result = copy(s3, download_server, "/export.csv.gzip", "b/part-1.csv")
     assert (result.key, result.gzip) == ("b/part-1.csv", False)
     assert s3.get_object(Bucket="backups", Key="b/part-1.csv")["Body"].read() == body
 
@@ -60,9 +51,7 @@ def test_plain_bytes_named_gzip_are_stored_as_plain_csv(s3, download_server):
 def test_multipart_copy_of_a_large_file_is_byte_identical(s3, download_server):
     body = os.urandom(12 * 1024 * 1024)
     download_server.routes["/big"] = Route(body=body)
-    result = copy_url_to_s3(
-        s3, download_server.url("/big"), "backups", "b/big.csv", guard_for(download_server), SMALL_PARTS
-    )
+    result = copy(s3, download_server, "/big", "b/big.csv")
     stored = s3.get_object(Bucket="backups", Key="b/big.csv")["Body"].read()
     assert hashlib.sha256(stored).hexdigest() == result.sha256 == hashlib.sha256(body).hexdigest()
 
@@ -71,26 +60,20 @@ def test_body_shorter_than_content_length_fails_and_aborts_the_multipart_upload(
     body = os.urandom(12 * 1024 * 1024)
     download_server.routes["/cut"] = Route(body=body, send_bytes=11 * 1024 * 1024)  # two parts uploaded first
     with pytest.raises(CopyFailed, match="aborted"):
-        copy_url_to_s3(
-            s3, download_server.url("/cut"), "backups", "b/cut.csv", guard_for(download_server), SMALL_PARTS
-        )
+        copy(s3, download_server, "/cut", "b/cut.csv")
     assert no_trace_of(s3, "b/")
 
 
 def test_small_body_shorter_than_content_length_leaves_no_object(s3, download_server):
     download_server.routes["/cut"] = Route(body=b"x" * 1000, send_bytes=10)
     with pytest.raises(CopyFailed):
-        copy_url_to_s3(
-            s3, download_server.url("/cut"), "backups", "b/cut.csv", guard_for(download_server), SMALL_PARTS
-        )
+        copy(s3, download_server, "/cut", "b/cut.csv")
     assert no_trace_of(s3, "b/")
 
 
 def test_the_api_key_and_no_credentials_are_sent_to_download_urls(s3, download_server):
     download_server.routes["/f"] = Route(body=b"EMAIL\n")
-    copy_url_to_s3(
-        s3, download_server.url("/f"), "backups", "b/f.csv", guard_for(download_server), SMALL_PARTS
-    )
+    copy(s3, download_server, "/f", "b/f.csv")
     headers = {name.lower() for name in download_server.seen_headers[0]}
     assert "authorization" not in headers
     assert "cookie" not in headers
@@ -99,9 +82,7 @@ def test_the_api_key_and_no_credentials_are_sent_to_download_urls(s3, download_s
 def test_refused_url_is_reported_as_expired(s3, download_server):
     download_server.routes["/gone"] = Route(status=403, body=b"<Error><Code>AccessDenied</Code></Error>")
     with pytest.raises(DownloadUrlExpired, match="HTTP 403"):
-        copy_url_to_s3(
-            s3, download_server.url("/gone"), "backups", "b/g.csv", guard_for(download_server), SMALL_PARTS
-        )
+        copy(s3, download_server, "/gone", "b/g.csv")
     assert no_trace_of(s3, "b/")
 
 
@@ -109,9 +90,7 @@ def test_redirect_is_refused_and_not_followed(s3, download_server):
     download_server.routes["/moved"] = Route(status=302, headers={"Location": download_server.url("/f")})
     download_server.routes["/f"] = Route(body=b"EMAIL\n")
     with pytest.raises(UrlNotAllowed, match="redirect"):
-        copy_url_to_s3(
-            s3, download_server.url("/moved"), "backups", "b/m.csv", guard_for(download_server), SMALL_PARTS
-        )
+        copy(s3, download_server, "/moved", "b/m.csv")
     assert len(download_server.seen_headers) == 1, "the redirect target was never requested"
     assert no_trace_of(s3, "b/")
 

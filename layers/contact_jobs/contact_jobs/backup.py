@@ -108,15 +108,15 @@ def copy_file(
     holds them); a refused URL is read once more before giving up to the state machine's Retry."""
     export_id, index = item["provider_job_id"], int(item["index"])
     key = file_key(item["prefix"], index, item.get("file_type", "csv"))
-    for attempt in range(2):
-        url = _fresh_url(provider, export_id, index, clock())
-        try:
-            result = copy_url_to_s3(s3, url, bucket, key, guard, settings)
-            return _file_entry(result, index)
-        except DownloadUrlExpired:
-            if attempt == 1:
-                raise
-    raise CopyFailed("unreachable")  # pragma: no cover - the loop returns or raises
+    try:
+        result = copy_url_to_s3(
+            s3, _fresh_url(provider, export_id, index, clock()), bucket, key, guard, settings
+        )
+    except DownloadUrlExpired:
+        result = copy_url_to_s3(
+            s3, _fresh_url(provider, export_id, index, clock()), bucket, key, guard, settings
+        )
+    return _file_entry(result, index)
 
 
 def _file_entry(result: CopyResult, index: int) -> dict[str, Any]:

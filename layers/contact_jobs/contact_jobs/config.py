@@ -67,7 +67,6 @@ class Settings:
     sendgrid_secret_id: str
     download_hosts: tuple[str, ...]
     poll: PollSettings
-    export_restarts: int
     http_timeout_s: int
     http_retries: int
     max_rate_limit_wait_s: int
@@ -93,7 +92,6 @@ def settings() -> Settings:
             max_delay_s=_int("POLL_MAX_DELAY_S", 300),
             max_job_duration_s=_int("MAX_JOB_DURATION_S", 6 * 3600),
         ),
-        export_restarts=_int("EXPORT_RESTARTS", 2),
         http_timeout_s=_int("HTTP_TIMEOUT_S", 30),
         http_retries=_int("HTTP_RETRIES", 5),
         max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),

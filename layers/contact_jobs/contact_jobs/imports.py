@@ -67,7 +67,6 @@ def prepare(
     scanned = csvscan.scan(body, key.gzipped, adapter.limits(limits))
     mapping = adapter.map_fields(scanned.header)
     adapter.check_target(key.target)
-    whole_file = len(scanned.parts) == 1
     return {
         "operation": "import",
         "provider": key.provider,
@@ -81,7 +80,7 @@ def prepare(
         "header": scanned.header_bytes.decode(),
         "rows": scanned.rows,
         # One part uploads the object as it is (gzip too); several upload header + their slice.
-        "parts": [{**asdict(part), "whole_file": whole_file} for part in scanned.parts],
+        "parts": [asdict(part) for part in scanned.parts],
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
         "uploads": [],
         "state": "sending",

@@ -6,7 +6,7 @@ from contact_jobs import csvscan
 from contact_jobs.fieldmap import FieldMapping, map_sendgrid_fields
 from contact_jobs.imports import COUNTS, PartResult
 from contact_jobs.providers.sendgrid import SendGridClient
-from contact_jobs.streams import ExactBody, open_object, part_chunks, read_chunks
+from contact_jobs.streams import ExactBody, open_sized, part_chunks, read_chunks
 from contact_jobs.transfer import CopySettings, upload_to_url
 from contact_jobs.urlguard import UrlGuard
 
@@ -49,15 +49,9 @@ class SendGridImports:
     @staticmethod
     def _body(job: dict[str, Any], part: dict[str, Any], s3: Any) -> ExactBody:
         source = job["source"]
-        if part["whole_file"]:
-            version = {"VersionId": source["version_id"]} if source.get("version_id") else {}
-            length = int(
-                s3.head_object(Bucket=source["bucket"], Key=source["key"], **version)["ContentLength"]
-            )
-            return ExactBody(
-                read_chunks(open_object(s3, source["bucket"], source["key"], source.get("version_id"))),
-                length,
-            )
+        if len(job["parts"]) == 1:  # the object as it is, gzip too
+            stream, length = open_sized(s3, source["bucket"], source["key"], source.get("version_id"))
+            return ExactBody(read_chunks(stream), length)
         header = job["header"].encode()
         return ExactBody(
             part_chunks(s3, source, header, part["start"], part["end"]),

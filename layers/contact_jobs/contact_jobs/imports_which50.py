@@ -35,7 +35,8 @@ class Which50Imports:
             raise InvalidImportFile(
                 f"no identifier column: the header needs an email or SMS column ({wanted})"
             )
-        return FieldMapping(list[str | None](names), [])
+        field_names: list[str | None] = list(names)
+        return FieldMapping(field_names, [])
 
     def check_target(self, target: str) -> None:
         if not target.isdigit():

@@ -28,13 +28,20 @@ class _RawBody(io.RawIOBase):
 def open_object(
     s3: Any, bucket: str, key: str, version_id: str | None = None, byte_range: str | None = None
 ) -> IO[bytes]:
+    return open_sized(s3, bucket, key, version_id, byte_range)[0]
+
+
+def open_sized(
+    s3: Any, bucket: str, key: str, version_id: str | None = None, byte_range: str | None = None
+) -> tuple[IO[bytes], int]:
+    """The object (or range) as a buffered stream, and its length from the same GET."""
     extra: dict[str, str] = {}
     if version_id:
         extra["VersionId"] = version_id
     if byte_range:
         extra["Range"] = byte_range
-    body = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"]
-    return io.BufferedReader(_RawBody(body), buffer_size=CHUNK)
+    got = s3.get_object(Bucket=bucket, Key=key, **extra)
+    return io.BufferedReader(_RawBody(got["Body"]), buffer_size=CHUNK), int(got["ContentLength"])
 
 
 class ExactBody:

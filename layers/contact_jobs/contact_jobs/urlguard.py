@@ -44,7 +44,7 @@ class UrlGuard:
         netloc = f"{host}:{parts.port}" if parts.port else host
         if netloc in self._exact or (parts.port in (None, 443) and host in self._exact):
             return  # an exact entry is an explicit allowance, even for an internal address
-        if not host.endswith(self._suffixes) or not self._suffixes:
+        if not host.endswith(self._suffixes):  # False for an empty tuple: no wildcard, no match
             raise UrlNotAllowed(f"host {host} is not on the download allow-list")
         internal = [address for address in self._resolve(host) if _is_internal(address)]
         if internal:
