@@ -103,11 +103,23 @@ def _bucket_config(s3: Any, name: str, properties: dict[str, Any]) -> None:
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
 
 
+def _create_keys(template: Template, kms: Any) -> None:
+    for logical, spec in template.resources("AWS::KMS::Key").items():
+        properties = template.resolve(spec["Properties"])
+        key = kms.create_key(Description=properties.get("Description", logical),
+                             Policy=json.dumps(properties["KeyPolicy"]))["KeyMetadata"]  # fmt: skip
+        if properties.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        template.physical[logical] = (key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
+
 def _create_buckets(template: Template, s3: Any) -> None:
-    for logical, spec in template.resources("AWS::S3::Bucket").items():
+    buckets = template.resources("AWS::S3::Bucket")
+    for logical in buckets:  # named first: one bucket's properties may name another (its access-log target)
         name = f"{STACK_NAME}-{logical.lower()}"
         template.physical[logical] = (name, {"Arn": f"arn:aws:s3:::{name}"})
-        _bucket_config(s3, name, template.resolve(spec.get("Properties", {})))
+    for logical, spec in buckets.items():
+        _bucket_config(s3, template.physical[logical][0], template.resolve(spec.get("Properties", {})))
     for spec in template.resources("AWS::S3::BucketPolicy").values():
         properties = template.resolve(spec["Properties"])
         statements = properties["PolicyDocument"]["Statement"]
@@ -120,8 +132,10 @@ def _create_buckets(template: Template, s3: Any) -> None:
 
 
 def _create_topics(template: Template, sns: Any) -> None:
-    for logical in template.resources("AWS::SNS::Topic"):
-        arn = sns.create_topic(Name=f"{STACK_NAME}-{logical}")["TopicArn"]
+    for logical, spec in template.resources("AWS::SNS::Topic").items():
+        properties = template.resolve(spec["Properties"])
+        attributes = {k: properties[k] for k in ("KmsMasterKeyId",) if k in properties}
+        arn = sns.create_topic(Name=f"{STACK_NAME}-{logical}", Attributes=attributes)["TopicArn"]
         template.physical[logical] = (arn, {"TopicName": arn.rsplit(":", 1)[1], "TopicArn": arn})
 
 
@@ -233,6 +247,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         role_arn = boto3.client("iam", region_name=REGION).create_role(
             RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
+        _create_keys(template, boto3.client("kms", region_name=REGION))
         _create_buckets(template, boto3.client("s3", region_name=REGION))
         _create_topics(template, boto3.client("sns", region_name=REGION))
         _name_state_machines(template)

@@ -41,7 +41,12 @@ class Template:
         return cls(body=body, parameters=parameters)
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {name: spec for name, spec in self.body["Resources"].items() if spec["Type"] == kind}
+        """The resources of one type that this stack's conditions create."""
+        return {
+            name: spec
+            for name, spec in self.body["Resources"].items()
+            if spec["Type"] == kind and ("Condition" not in spec or self.condition(spec["Condition"]))
+        }
 
     def function_properties(self, logical_id: str) -> dict[str, Any]:
         """A function's properties with Globals merged in (environment variables merged by name)."""

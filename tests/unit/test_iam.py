@@ -37,15 +37,30 @@ def _region():
 
 
 @pytest.fixture(scope="module")
-def roles(_region) -> dict[str, Any]:
+def transformed(_region) -> dict[str, Any]:
     body = json.loads(json.dumps(Template.load().body))
     for spec in body["Resources"].values():
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):  # what `sam package` would upload
             if key in spec.get("Properties", {}):
                 spec["Properties"][key] = "s3://packaged/artifact.zip"
     parameters = {"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
-    resources = transform(body, parameters, _NoManagedPolicies())["Resources"]
-    return {name: spec for name, spec in resources.items() if spec["Type"] == "AWS::IAM::Role"}
+    resources: dict[str, Any] = transform(body, parameters, _NoManagedPolicies())["Resources"]
+    return resources
+
+
+@pytest.fixture(scope="module")
+def roles(transformed) -> dict[str, Any]:
+    """Each role with its inline policies and the stack's own managed policies it attaches (by Ref)."""
+    own = {name: spec for name, spec in transformed.items() if spec["Type"] == "AWS::IAM::ManagedPolicy"}
+    found = {}
+    for name, spec in transformed.items():
+        if spec["Type"] != "AWS::IAM::Role":
+            continue
+        properties = spec["Properties"]
+        attached = [arn["Ref"] for arn in properties.get("ManagedPolicyArns") or [] if isinstance(arn, dict)]
+        policies = list(properties.get("Policies", [])) + [own[ref]["Properties"] for ref in attached]
+        found[name] = {**spec, "Properties": {**properties, "Policies": policies}}
+    return found
 
 
 def grants(roles: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -92,9 +107,22 @@ def test_every_allow_list_entry_says_why_and_still_matches(roles):
         assert (entry["role"], entry["resource"]) in present, f"stale entry: {entry}"
 
 
-def test_only_aws_basic_execution_is_managed(roles):
-    managed = {arn for role in roles.values() for arn in role["Properties"].get("ManagedPolicyArns") or []}
-    assert managed == {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+def test_the_only_aws_managed_policies_are_basic_logging_and_xray_writes(roles):
+    managed = {
+        arn for role in roles.values() for arn in role["Properties"].get("ManagedPolicyArns") or []
+        if isinstance(arn, str)
+    }  # fmt: skip
+    assert managed == {
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    }
+
+
+def test_every_function_may_use_the_data_key_and_nothing_else_of_kms(roles):
+    kms = {(role, action) for role, action, _ in grants(roles) if action.startswith("kms:")}
+    functions = {name for name in roles if name.endswith("FunctionRole")}
+    assert {role for role, _ in kms} >= functions
+    assert {action for _, action in kms} == {"kms:Decrypt", "kms:GenerateDataKey"}
 
 
 def test_the_state_machine_may_invoke_exactly_its_functions(roles):

@@ -1,5 +1,7 @@
 """template.yaml, read as CloudFormation reads it: the promises the README makes about the stack."""
 
+import json
+
 import pytest
 
 from sandbox.template import ROOT, Template
@@ -83,11 +85,131 @@ def test_schedule_input_is_valid_json_for_any_list_parameter(lists, expected):
 
 
 def test_copier_may_abort_multipart_uploads_and_nothing_more_than_it_needs(template):
-    statements = template.body["Resources"]["CopyExportFileFunction"]["Properties"]["Policies"][1][
-        "Statement"
-    ]
+    policies = template.body["Resources"]["CopyExportFileFunction"]["Properties"]["Policies"]
+    statements = [s for policy in policies if isinstance(policy, dict) for s in policy.get("Statement", [])]
+    assert len(statements) == 1
     assert set(statements[0]["Action"]) == {
         "s3:PutObject",
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
     }
+
+
+# Hardening: keys, logs, tracing, alarms, dead letters --------------------------------------------------
+
+DATA_KEY = {"Fn::If": ["CreateDataKey", {"Fn::GetAtt": ["DataKey", "Arn"]}, {"Ref": "DataKeyArn"}]}
+
+
+def resources_of(template, kind: str) -> dict:
+    resources = template.body["Resources"]
+    return {name: spec["Properties"] for name, spec in resources.items() if spec["Type"] == kind}
+
+
+@pytest.mark.parametrize("name", ["BackupBucket", "ImportBucket"])
+def test_data_buckets_use_the_data_key_with_bucket_keys_and_log_access(template, name):
+    properties = template.body["Resources"][name]["Properties"]
+    (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DATA_KEY}
+    assert rule["BucketKeyEnabled"] is True
+    assert properties["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
+
+
+def test_every_bucket_blocks_public_access_and_denies_plain_http(template):
+    policies = {p["Bucket"]["Ref"]: p for p in resources_of(template, "AWS::S3::BucketPolicy").values()}
+    for name, properties in resources_of(template, "AWS::S3::Bucket").items():
+        assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}, name
+        denies = [s for s in policies[name]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+
+
+def test_topics_queue_and_log_groups_use_the_data_key(template):
+    encrypted = {
+        **{name: p["KmsMasterKeyId"] for name, p in resources_of(template, "AWS::SNS::Topic").items()},
+        **{name: p["KmsMasterKeyId"] for name, p in resources_of(template, "AWS::SQS::Queue").items()},
+        **{name: p["KmsKeyId"] for name, p in resources_of(template, "AWS::Logs::LogGroup").items()},
+    }
+    assert set(encrypted) >= {"NotificationTopic", "AlarmTopic", "UndeliveredEventsQueue", "FunctionLogGroup"}
+    assert all(key == DATA_KEY for key in encrypted.values()), encrypted
+
+
+def test_the_created_key_rotates_and_lets_the_delivering_services_use_it(template):
+    key = template.body["Resources"]["DataKey"]
+    assert key["Condition"] == "CreateDataKey"
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    services = {
+        json.dumps(s["Principal"]["Service"]) for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if "Service" in s["Principal"]
+    }  # fmt: skip
+    assert services == {
+        json.dumps({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}),
+        '"cloudwatch.amazonaws.com"',
+        '"events.amazonaws.com"',
+    }
+
+
+def test_log_groups_keep_logs_for_the_retention_parameter(template):
+    for name, properties in resources_of(template, "AWS::Logs::LogGroup").items():
+        assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_functions_trace_log_to_the_stacks_group_and_encrypt_their_environment(template):
+    for name in resources_of(template, "AWS::Serverless::Function"):
+        properties = template.function_properties(name)
+        assert properties["Tracing"] == "Active", name
+        assert properties["KmsKeyArn"] == DATA_KEY, name
+        assert properties["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogGroup"}, name
+
+
+def test_the_state_machine_traces_and_logs_errors_without_execution_data(template):
+    properties = template.body["Resources"]["ContactJobsStateMachine"]["Properties"]
+    assert properties["Tracing"] == {"Enabled": True}
+    assert properties["Logging"]["Level"] == "ERROR"
+    assert properties["Logging"]["IncludeExecutionData"] is False
+
+
+def watched(alarm: dict) -> dict[str, set[str]]:
+    """Metric name -> the dimension values an alarm's metric math reads."""
+    found: dict[str, set[str]] = {}
+    for query in alarm.get("Metrics", []):
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            values = {json.dumps(d["Value"]) for d in metric["Dimensions"]}
+            found.setdefault(metric["MetricName"], set()).update(values)
+    return found
+
+
+@pytest.mark.parametrize("alarm", ["FunctionErrorsAlarm", "FunctionThrottlesAlarm"])
+def test_function_alarms_watch_every_function_within_the_metric_math_limit(template, alarm):
+    properties = template.body["Resources"][alarm]["Properties"]
+    functions = {json.dumps({"Ref": name}) for name in resources_of(template, "AWS::Serverless::Function")}
+    (values,) = watched(properties).values()
+    assert values == functions
+    assert len(properties["Metrics"]) - 1 <= 10  # CloudWatch: at most 10 metrics in one alarm's math
+
+
+def test_failed_timed_out_and_aborted_executions_raise_an_alarm(template):
+    properties = template.body["Resources"]["ExecutionsFailedAlarm"]["Properties"]
+    metrics = watched(properties)
+    assert set(metrics) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert all(v == {json.dumps({"Ref": "ContactJobsStateMachine"})} for v in metrics.values())
+
+
+def test_every_alarm_notifies_the_alarm_topic(template):
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 4
+    for name, properties in alarms.items():
+        assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert properties["Threshold"] == 1, name
+        assert properties["TreatMissingData"] == "notBreaching", name
+
+
+def test_schedule_rule_and_trigger_dead_letter_into_one_alarmed_queue(template):
+    queue = {"Fn::GetAtt": ["UndeliveredEventsQueue", "Arn"]}
+    machine = template.body["Resources"]["ContactJobsStateMachine"]["Properties"]
+    trigger = template.body["Resources"]["TriggerImportFunction"]["Properties"]
+    assert machine["Events"]["BackupSchedule"]["Properties"]["DeadLetterConfig"] == {"Arn": queue}
+    assert trigger["Events"]["ImportUploaded"]["Properties"]["DeadLetterConfig"] == {"Arn": queue}
+    assert trigger["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}
+    alarm = template.body["Resources"]["UndeliveredEventsAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["UndeliveredEventsQueue", "QueueName"]}
