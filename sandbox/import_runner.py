@@ -147,6 +147,7 @@ def _report(
         "source_intact": now["Body"].read() == data and now.get("VersionId") == put.get("VersionId"),
         "notifications": notifications,
         "lambda_logs": stack.lambda_log_lines(),
+        "metrics": stack.metrics(),
     }
 
 

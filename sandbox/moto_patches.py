@@ -23,6 +23,12 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_running = threading.local()
+
+
+def in_lambda_handler() -> bool:
+    """True on a thread that is running an in-process handler (what it prints is the function's log)."""
+    return bool(getattr(_running, "handler", False))
 
 
 @dataclass
@@ -72,12 +78,15 @@ def _invoke_in_process(functions: dict[str, InProcessFunction], recorder: Record
         context = LambdaContext(self.function_name, target.memory_mb, target.timeout_s)
         with recorder.lock:
             recorder.invocations.append(self.function_name)
+        _running.handler = True
         try:
             result = target.handler(event, context)
         except Exception as exc:
             # The shape Lambda gives an unhandled error: Step Functions matches Retry/Catch on errorType.
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+        finally:
+            _running.handler = False
         return json.dumps(result).encode()
 
     return invoke

@@ -194,6 +194,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
                 notifications=notifications,
                 provider_exports=len(fake.exports),
                 lambda_logs=stack.lambda_log_lines(),
+                metrics=stack.metrics(),
                 api_requests=[r.__dict__ for r in fake.api_requests()],
                 downloads_with_authorization=sum(r.authorization for r in fake.download_requests()),
             )

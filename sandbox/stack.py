@@ -10,15 +10,15 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from sandbox.moto_patches import InProcessFunction, Recorder, patched_moto
+from sandbox.moto_patches import InProcessFunction, Recorder, in_lambda_handler, patched_moto
 from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, Template, TemplateError
 from sandbox.tls import loopback_certificate
 
@@ -57,6 +57,22 @@ class LocalStack:
 
     def lambda_log_lines(self) -> list[str]:
         return self.log_stream.getvalue().splitlines()
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """Every EMF record the handlers printed: ``{"name", "value", "unit", "operation", "provider"}``."""
+        found = []
+        for line in self.lambda_log_lines():
+            if not line.startswith('{"_aws"'):
+                continue
+            record = json.loads(line)
+            for directive in record["_aws"]["CloudWatchMetrics"]:
+                for definition in directive["Metrics"]:
+                    dimensions = {"operation": record.get("operation"), "provider": record.get("provider")}
+                    found += [
+                        {"name": definition["Name"], "value": value, "unit": definition["Unit"], **dimensions}
+                        for value in record[definition["Name"]]
+                    ]
+        return found
 
 
 def load_handler(code_uri: str, handler: str) -> Any:
@@ -303,16 +319,32 @@ def _process_environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+class _HandlerStdout(io.TextIOBase):
+    """sys.stdout while the stack is up. What a handler's thread prints (EMF metrics) goes to the function
+    log, as Lambda sends stdout to CloudWatch Logs; the sandbox's own output passes through."""
+
+    def __init__(self, passthrough: TextIO, function_log: io.StringIO) -> None:
+        self.passthrough, self.function_log = passthrough, function_log
+
+    def write(self, text: str) -> int:
+        return (self.function_log if in_lambda_handler() else self.passthrough).write(text)
+
+    def flush(self) -> None:
+        self.passthrough.flush()
+
+
 @contextmanager
 def _captured_lambda_logs() -> Iterator[io.StringIO]:
-    """The handlers' structured logs go to a buffer (tests read them), not over the sandbox's output."""
-    from contact_jobs.jobs import logger
+    """The handlers' structured logs and metrics go to a buffer (tests read them, as CloudWatch Logs would
+    hold them), not over the sandbox's output."""
+    from contact_jobs.observability import logger
 
     buffer = io.StringIO()
     handlers = [h for h in logging.getLogger(logger.service).handlers if isinstance(h, logging.StreamHandler)]
     previous = [h.setStream(buffer) for h in handlers]
     try:
-        yield buffer
+        with redirect_stdout(_HandlerStdout(sys.stdout, buffer)):
+            yield buffer
     finally:
         for h, stream in zip(handlers, previous, strict=True):
             h.setStream(stream)  # type: ignore[arg-type]

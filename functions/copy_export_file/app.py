@@ -4,10 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import copy_export_file, logger
+from contact_jobs.jobs import copy_export_file
+from contact_jobs.observability import entry_point, logger
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: event["job_id"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event["job_id"], file_index=event["index"])
+    logger.append_keys(file_index=event["index"])
     return copy_export_file(event)

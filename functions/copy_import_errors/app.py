@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import copy_import_errors, logger
+from contact_jobs.jobs import copy_import_errors
+from contact_jobs.observability import entry_point
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: event["job"]["job_id"])
 def handler(event: dict[str, Any], context: LambdaContext) -> list[str]:
-    logger.append_keys(job_id=event["job"]["job_id"])
     return copy_import_errors(event["job"])

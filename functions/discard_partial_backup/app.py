@@ -4,9 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import discard_partial_backup, logger
+from contact_jobs.jobs import discard_partial_backup
+from contact_jobs.observability import entry_point
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: (event["state"].get("job") or {}).get("job_id"))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return discard_partial_backup(event["state"])

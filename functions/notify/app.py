@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import logger, notify
+from contact_jobs.jobs import notify
+from contact_jobs.observability import entry_point
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: event["execution"]["name"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event["execution"]["name"])
     return notify(event["state"], event["outcome"], event["execution"])

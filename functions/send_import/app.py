@@ -5,10 +5,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import logger, send_import
+from contact_jobs.jobs import send_import
+from contact_jobs.observability import entry_point
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: event["job"]["job_id"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event["job"]["job_id"])
     return send_import(event["job"])

@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import logger
+from contact_jobs.observability import entry_point, logger
 from contact_jobs.trigger import start_import
 
 
@@ -18,12 +18,13 @@ def _sfn() -> Any:
 
 
 @event_source(data_class=S3EventBridgeNotificationEvent)
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: None)  # the job id is the execution name it starts
 def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, Any]:
     detail = event.detail
     result = start_import(
         _sfn(), os.environ["STATE_MACHINE_ARN"], detail.bucket.name, detail.object.key,
         detail.object.version_id, detail.object.etag, detail.object.size,
     )  # fmt: skip
+    logger.set_correlation_id(result.get("execution_name"))
     logger.info("import trigger", extra=result)
     return result

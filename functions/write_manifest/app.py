@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_jobs.jobs import logger, write_manifest
+from contact_jobs.jobs import write_manifest
+from contact_jobs.observability import entry_point
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point(job_id=lambda event: event["state"]["job"]["job_id"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event["state"]["job"]["job_id"])
     return write_manifest(event["state"])

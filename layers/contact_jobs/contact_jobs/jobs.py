@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 
 from contact_jobs import backup, imports, notifications, runtime
 from contact_jobs.config import settings
 from contact_jobs.errors import ProviderError
+from contact_jobs.observability import logger, metric
 from contact_jobs.timeutil import isoformat, utcnow
 
-logger = Logger(service="contact-jobs")
 OPERATIONS = ("backup", "import")
 
 
@@ -27,6 +27,8 @@ def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any
     logger.info(
         "export started", extra={"provider_job_id": job["provider_job_id"], "restarts": job["restarts"]}
     )
+    if not job["restarts"]:  # a restarted export is the same job
+        metric("JobsStarted", 1, "backup", job["provider"])
     return job
 
 
@@ -36,6 +38,7 @@ def check_job(job: dict[str, Any]) -> dict[str, Any]:
     else:
         checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
     logger.info("job checked", extra={"state": checked["state"], "poll": checked.get("poll")})
+    metric("PollCount", 1, job["operation"], job["provider"])
     return checked
 
 
@@ -50,6 +53,7 @@ def copy_export_file(item: dict[str, Any]) -> dict[str, Any]:
         utcnow,
     )
     logger.info("file copied", extra={"key": entry["key"], "bytes": entry["bytes"], "gzip": entry["gzip"]})
+    metric("BytesCopied", entry["bytes"], "backup", item["provider"], MetricUnit.Bytes)
     return entry
 
 
@@ -73,7 +77,16 @@ def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> di
     logger.info(
         "notification published", extra={"event_type": document["event_type"], "message_id": message_id}
     )
+    _job_outcome_metrics(document)
     return {"message_id": message_id, "event_type": document["event_type"]}
+
+
+def _job_outcome_metrics(document: dict[str, Any]) -> None:
+    operation, provider = document["operation"], document["provider"]
+    metric("JobsFailed" if document["outcome"] == "failed" else "JobsFinished", 1, operation, provider)
+    if operation == "import":
+        counts = document["counts"]
+        metric("ContactsImported", (counts["created"] or 0) + (counts["updated"] or 0), operation, provider)
 
 
 def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
@@ -84,6 +97,7 @@ def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str
         "import prepared",
         extra={"rows": job["rows"], "parts": len(job["parts"]), "warnings": job["warnings"]},
     )
+    metric("JobsStarted", 1, "import", job["provider"])
     return job
 
 

@@ -1,0 +1,71 @@
+"""Logs, metrics and traces for every handler (Powertools), correlated by the job id (the execution name).
+
+Metrics are kept per invocation (``EphemeralMetrics`` in a context variable): Powertools' ``Metrics``
+shares one metric set across instances, which concurrent handlers in one process (the sandbox runs a
+Map's copies in threads) would mix up. Nothing here is ever given a secret, a URL or a contact.
+"""
+
+import os
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+SERVICE = "contact-jobs"
+NAMESPACE_DEFAULT = "ContactJobs"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)  # off outside Lambda; on in Lambda with the template's Tracing: Active
+_metrics: ContextVar[EphemeralMetrics | None] = ContextVar("contact_jobs_metrics", default=None)
+
+Handler = Callable[[Any, Any], Any]
+
+
+def metric(
+    name: str, value: float, operation: str, provider: str, unit: MetricUnit = MetricUnit.Count
+) -> None:
+    """Record a metric for this invocation, by operation and provider (a no-op outside a handler)."""
+    metrics = _metrics.get()
+    if metrics is None:
+        return
+    metrics.add_dimension(name="operation", value=operation)
+    metrics.add_dimension(name="provider", value=provider)
+    metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Handler]:
+    """Wrap a Lambda handler: structured logs with the Lambda context and the job's correlation id, a
+    trace (responses are not captured: they are job state), and the invocation's metrics as EMF."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        def correlated(event: Any, context: Any) -> Any:
+            correlation_id = job_id(event)
+            logger.set_correlation_id(correlation_id)
+            if correlation_id:
+                tracer.put_annotation(key="job_id", value=correlation_id)
+            return handler(event, context)
+
+        traced = tracer.capture_lambda_handler(capture_response=False)(
+            logger.inject_lambda_context(clear_state=True)(correlated)
+        )
+
+        @wraps(handler)
+        def measured(event: Any, context: Any) -> Any:
+            metrics = EphemeralMetrics(
+                namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE_DEFAULT), service=SERVICE
+            )
+            token = _metrics.set(metrics)
+            try:
+                return traced(event, context)
+            finally:
+                _metrics.reset(token)
+                if metrics.metric_set:
+                    metrics.flush_metrics()
+
+        return measured
+
+    return decorate
