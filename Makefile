@@ -10,13 +10,20 @@ PYTHON313 ?= $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c '' 2
 	( command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 ))
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# What the gates check; tests point them at copies with planted defects (tests/gates/).
+TEMPLATE ?= template.yaml
+ASL ?= build/contact_jobs.asl.json
+BUILD_DIR ?= .aws-sam/build
 export AWS_DEFAULT_REGION ?= eu-west-1
 export TZ := UTC
 export SAM_CLI_TELEMETRY := 0
 # sam build without a container needs python3.13 on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install demo test lint validate build pytest bench clean
+.PHONY: help install demo test lint validate build pytest bench clean \
+	asl gate-sam-validate gate-cfn-lint gate-asl gate-checkov gate-sam-build
 
 help:
 	@echo "make demo    run an import-free backup end to end on the local stack"
@@ -24,12 +31,19 @@ help:
 	@echo "make bench   print benchmark figures (JSON lines)"
 	@echo "make lint    ruff and mypy"
 
-install: $(STAMP) $(NPM_STAMP)
+install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP)
 
 $(STAMP): requirements-dev.txt constraints.txt layers/contact_jobs/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (python3.13 on PATH or pyenv 3.13.x)"; exit 1; }
 	"$(PYTHON313)" -m venv $(VENV)
 	$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (python3.13 on PATH or pyenv 3.13.x)"; exit 1; }
+	"$(PYTHON313)" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -qq --disable-pip-version-check \
+		-r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -44,15 +58,31 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-validate: install
-	@mkdir -p build
-	$(BIN)/sam validate --template template.yaml --region $(AWS_DEFAULT_REGION)
-	$(BIN)/cfn-lint template.yaml
-	$(PY) -m sandbox asl > build/contact_jobs.asl.json
-	node_modules/.bin/asl-validator --silent --json-path build/contact_jobs.asl.json
+# The static gates (each fails on a planted defect: tests/gates/test_static_gates.py).
+validate: install gate-sam-validate gate-cfn-lint asl gate-asl gate-checkov
 
-build: install
-	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
+gate-sam-validate:
+	$(BIN)/sam validate --template $(TEMPLATE) --region $(AWS_DEFAULT_REGION)
+
+gate-cfn-lint:
+	$(BIN)/cfn-lint $(TEMPLATE)
+
+# asl-validator reads the definition as deployed: DefinitionSubstitutions applied (python -m sandbox asl).
+asl:
+	@mkdir -p build
+	$(PY) -m sandbox asl > build/contact_jobs.asl.json
+
+gate-asl:
+	node_modules/.bin/asl-validator --json-path $(ASL)
+
+# Checks that do not fit are skipped on their resource in the template, each with its reason; never here.
+gate-checkov:
+	$(CHECKOV_VENV)/bin/checkov --file $(TEMPLATE) --framework cloudformation --skip-download --compact --quiet
+
+gate-sam-build:
+	$(BIN)/sam build --template $(TEMPLATE) --build-dir $(BUILD_DIR)
+
+build: install gate-sam-build
 
 pytest: install
 	$(BIN)/pytest
@@ -63,4 +93,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .aws-sam build
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .aws-sam build

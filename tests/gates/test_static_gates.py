@@ -1,0 +1,116 @@
+"""Each static gate of `make test` refuses a template or definition with a planted defect.
+
+The gates run exactly as `make validate` / `make build` run them (the Makefile's gate-* targets), pointed at
+a copy of template.yaml (or of the deployed definition) with one defect planted. Each test also checks the
+gate named the defect, so a gate that fails for another reason (a missing tool) does not pass the test.
+"""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sandbox.template import ROOT
+
+TEMPLATE = (ROOT / "template.yaml").read_text()
+
+
+def planted(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of template.yaml with one defect, beside links to the code it builds."""
+    assert TEMPLATE.count(old) == 1, f"the defect's anchor is not unique: {old!r}"
+    for folder in ("functions", "layers", "statemachine"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE.replace(old, new))
+    return path
+
+
+def gate(name: str, **variables: Path) -> subprocess.CompletedProcess[str]:
+    command = ["make", "--no-print-directory", "-s", f"gate-{name}"]
+    command += [f"{key}={value}" for key, value in variables.items()]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def test_sam_validate_refuses_an_unknown_event_type(tmp_path):
+    template = planted(tmp_path, "          Type: EventBridgeRule\n", "          Type: EventBridgeRules\n")
+    result = gate("sam-validate", TEMPLATE=template)
+    assert result.returncode != 0
+    assert "EventBridgeRules" in output(result)
+
+
+def test_cfn_lint_refuses_a_value_cloudformation_does_not_allow(tmp_path):
+    template = planted(
+        tmp_path,
+        "      DisplayName: contact-jobs alarms\n",
+        "      DisplayName: contact-jobs alarms\n      FifoTopic: maybe\n",
+    )
+    result = gate("cfn-lint", TEMPLATE=template)
+    assert result.returncode != 0
+    assert re.search(r"E30\d\d .*maybe", output(result)), output(result)
+
+
+def test_asl_validator_refuses_a_transition_to_a_missing_state(tmp_path):
+    definition = json.loads(subprocess.run(
+        ["python", "-m", "sandbox", "asl"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout)  # fmt: skip
+    definition["States"]["StartJob"]["Next"] = "NoSuchState"
+    path = tmp_path / "contact_jobs.asl.json"
+    path.write_text(json.dumps(definition))
+    result = gate("asl", ASL=path)
+    assert result.returncode != 0
+    assert "NoSuchState" in output(result)
+
+
+def test_checkov_refuses_a_key_that_does_not_rotate(tmp_path):
+    template = planted(tmp_path, "      EnableKeyRotation: true\n", "      EnableKeyRotation: false\n")
+    result = gate("checkov", TEMPLATE=template)
+    assert result.returncode != 0
+    assert "CKV_AWS_7" in output(result)
+
+
+def test_sam_build_refuses_a_layer_dependency_that_cannot_be_installed(tmp_path):
+    layer = tmp_path / "broken_layer"
+    layer.mkdir()
+    (layer / "requirements.txt").write_text("requests==0.0.0\n")
+    template = planted(
+        tmp_path, "      ContentUri: layers/contact_jobs/\n", "      ContentUri: broken_layer/\n"
+    )
+    result = gate("sam-build", TEMPLATE=template, BUILD_DIR=tmp_path / "build")
+    assert result.returncode != 0
+    assert "requests==0.0.0" in output(result)
+
+
+def test_every_checkov_skip_is_on_its_resource_with_a_reason():
+    body = yaml.load(TEMPLATE, Loader=_IgnoringTags)
+    skips = [
+        (name, skip)
+        for name, spec in body["Resources"].items()
+        for skip in (spec.get("Metadata") or {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert len(skip.get("comment", "").split()) >= 8, (name, skip)
+
+
+@pytest.mark.parametrize("escape", ["--skip-check", "--soft-fail", "--check ", "--config-file"])
+def test_checkov_is_never_told_to_skip_or_soften_globally(escape):
+    recipe = re.search(r"^gate-checkov:\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe
+    assert escape not in recipe.group(1)
+    assert not (ROOT / ".checkov.yaml").exists()
+    assert not (ROOT / ".checkov.yml").exists()
+
+
+class _IgnoringTags(yaml.SafeLoader):
+    """Reads template.yaml's CloudFormation tags (!Ref, !If...) as plain values."""
+
+
+_IgnoringTags.add_multi_constructor("!", lambda loader, suffix, node: None)
