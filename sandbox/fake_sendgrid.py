@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.contacts import export_files, field_definitions
+from sandbox.contacts import EMAIL_DOMAIN, export_files, field_definitions
 from sandbox.loopback import LoopbackFake
 from sandbox.specs import sendgrid_contracts
 
@@ -40,6 +40,7 @@ EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 @dataclass
 class FakeSendGridOptions:
     api_key: str = "SG.sandbox-key"
+    email_domain: str = EMAIL_DOMAIN  # of the contacts it exports
     contacts: int = 1000
     export_ready_after_s: float = 0.2
     fail_exports: bool = False
@@ -297,7 +298,9 @@ class FakeSendGrid(LoopbackFake):
             if not export.files:
                 max_mb = int(export.request.get("max_file_size") or 5000)
                 file_type = str(export.request.get("file_type") or "csv")
-                csv_files = export_files(self.options.contacts, max_mb * 1024 * 1024, file_type)
+                csv_files = export_files(
+                    self.options.contacts, max_mb * 1024 * 1024, file_type, self.options.email_domain
+                )
                 export.contact_count = self.options.contacts
                 export.files = [
                     gzip.compress(data, mtime=0) if self.options.gzip_files else data for data in csv_files

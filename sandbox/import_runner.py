@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-from sandbox.contacts import import_csv, which50_csv
+from sandbox.contacts import EMAIL_DOMAIN, import_csv, which50_csv
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
 from sandbox.fake_which50 import KNOWN_LIST as WHICH50_LIST
 from sandbox.fake_which50 import FakeWhich50, FakeWhich50Options
@@ -43,6 +43,7 @@ class ImportScenario:
     body: bytes | None = None  # exact bytes, for bad-input tests
     secret_api_key: str | None = None  # what Secrets Manager holds (default: the key the fake accepts)
     which50: FakeWhich50Options | None = None
+    email_domain: str = EMAIL_DOMAIN  # of the generated contacts
 
 
 def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) -> dict[str, Any]:
@@ -70,7 +71,8 @@ def _file_bytes(scenario: ImportScenario) -> tuple[bytes, str]:
     if scenario.file:
         return scenario.file.read_bytes(), scenario.key or f"{folder}/{scenario.file.name}"
     generate = import_csv if scenario.provider == "sendgrid" else which50_csv
-    return generate(scenario.contacts, scenario.invalid_rows), scenario.key or f"{folder}/contacts.csv"
+    data = generate(scenario.contacts, scenario.invalid_rows, scenario.email_domain)
+    return data, scenario.key or f"{folder}/contacts.csv"
 
 
 def _deliver(stack: LocalStack, event: dict[str, Any], times: int) -> list[dict[str, Any]]:
@@ -141,6 +143,7 @@ def _report(
         "status": runs[0]["status"] if len(runs) == 1 else [run["status"] for run in runs],
         "executions": [run["execution_name"] for run in runs],
         "states": runs[0]["states"] if runs else [],
+        "history": [run["history"] for run in runs],
         "source_sha256": hashlib.sha256(_decompressed(data)).hexdigest(),
         "errors_key": errors_keys[0] if errors_keys else None,
         "errors_keys": errors_keys,

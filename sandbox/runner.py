@@ -116,7 +116,22 @@ def follow_execution(stack: LocalStack, arn: str, name: str, say: Printer) -> di
             raise TimeoutError(f"execution {name} still running after {EXECUTION_TIMEOUT_S} s")
         time.sleep(0.05)
     say(f"execution {name}: {described['status']}")
-    return {"status": described["status"], "execution_name": name, "states": states_entered(printer.events)}
+    return {
+        "status": described["status"],
+        "execution_name": name,
+        "states": states_entered(printer.events),
+        "history": execution_history(stack, arn),
+    }
+
+
+def execution_history(stack: LocalStack, arn: str) -> dict[str, Any]:
+    """Everything Step Functions keeps of an execution: its input and output and every event, with the
+    state payloads they carry."""
+    sfn = stack.client("stepfunctions")
+    described = sfn.describe_execution(executionArn=arn)
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    events = [json.loads(json.dumps(event, default=str)) for page in pages for event in page["events"]]
+    return {"input": described.get("input"), "output": described.get("output"), "events": events}
 
 
 def schedule_input(stack: LocalStack) -> dict[str, Any]:
@@ -195,6 +210,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
                 provider_exports=len(fake.exports),
                 lambda_logs=stack.lambda_log_lines(),
                 metrics=stack.metrics(),
+                history=[result["history"]],
                 api_requests=[r.__dict__ for r in fake.api_requests()],
                 downloads_with_authorization=sum(r.authorization for r in fake.download_requests()),
             )
