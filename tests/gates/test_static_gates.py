@@ -8,6 +8,7 @@ gate named the defect, so a gate that fails for another reason (a missing tool) 
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,27 +39,33 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
-def test_sam_validate_refuses_an_unknown_event_type(tmp_path):
-    template = planted(tmp_path, "          Type: EventBridgeRule\n", "          Type: EventBridgeRules\n")
-    result = gate("sam-validate", TEMPLATE=template)
+@pytest.mark.parametrize(
+    ("gate_name", "old", "new", "named"),
+    [
+        pytest.param(
+            "sam-validate", "          Type: EventBridgeRule\n", "          Type: EventBridgeRules\n",
+            r"EventBridgeRules", id="sam-validate-refuses-an-unknown-event-type",
+        ),
+        pytest.param(
+            "cfn-lint", "      DisplayName: contact-jobs alarms\n",
+            "      DisplayName: contact-jobs alarms\n      FifoTopic: maybe\n",
+            r"E30\d\d .*maybe", id="cfn-lint-refuses-a-value-cloudformation-does-not-allow",
+        ),
+        pytest.param(
+            "checkov", "      EnableKeyRotation: true\n", "      EnableKeyRotation: false\n",
+            r"CKV_AWS_7\b", id="checkov-refuses-a-key-that-does-not-rotate",
+        ),
+    ],
+)  # fmt: skip
+def test_template_gate_refuses_a_planted_defect(tmp_path, gate_name, old, new, named):
+    result = gate(gate_name, TEMPLATE=planted(tmp_path, old, new))
     assert result.returncode != 0
-    assert "EventBridgeRules" in output(result)
-
-
-def test_cfn_lint_refuses_a_value_cloudformation_does_not_allow(tmp_path):
-    template = planted(
-        tmp_path,
-        "      DisplayName: contact-jobs alarms\n",
-        "      DisplayName: contact-jobs alarms\n      FifoTopic: maybe\n",
-    )
-    result = gate("cfn-lint", TEMPLATE=template)
-    assert result.returncode != 0
-    assert re.search(r"E30\d\d .*maybe", output(result)), output(result)
+    assert re.search(named, output(result)), output(result)
 
 
 def test_asl_validator_refuses_a_transition_to_a_missing_state(tmp_path):
     definition = json.loads(subprocess.run(
-        ["python", "-m", "sandbox", "asl"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "sandbox", "asl"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout)  # fmt: skip
     definition["States"]["StartJob"]["Next"] = "NoSuchState"
     path = tmp_path / "contact_jobs.asl.json"
@@ -66,13 +73,6 @@ def test_asl_validator_refuses_a_transition_to_a_missing_state(tmp_path):
     result = gate("asl", ASL=path)
     assert result.returncode != 0
     assert "NoSuchState" in output(result)
-
-
-def test_checkov_refuses_a_key_that_does_not_rotate(tmp_path):
-    template = planted(tmp_path, "      EnableKeyRotation: true\n", "      EnableKeyRotation: false\n")
-    result = gate("checkov", TEMPLATE=template)
-    assert result.returncode != 0
-    assert "CKV_AWS_7" in output(result)
 
 
 def test_sam_build_refuses_a_layer_dependency_that_cannot_be_installed(tmp_path):
