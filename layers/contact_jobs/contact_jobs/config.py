@@ -6,6 +6,7 @@ from functools import cache
 
 from contact_jobs.csvscan import Limits
 from contact_jobs.errors import ConfigurationError
+from contact_jobs.transfer import CopySettings
 
 
 def _require(name: str) -> str:
@@ -95,9 +96,9 @@ def settings() -> Settings:
         http_timeout_s=_int("HTTP_TIMEOUT_S", 30),
         http_retries=_int("HTTP_RETRIES", 5),
         max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),
-        part_size_mib=_int("COPY_PART_SIZE_MIB", 8),
-        copy_concurrency=_int("COPY_CONCURRENCY", 4),
-        copy_buffered_parts=_int("COPY_BUFFERED_PARTS", 10),
+        part_size_mib=_int("COPY_PART_SIZE_MIB", CopySettings.part_size_mib),
+        copy_concurrency=_int("COPY_CONCURRENCY", CopySettings.concurrency),
+        copy_buffered_parts=_int("COPY_BUFFERED_PARTS", CopySettings.buffered_parts),
         import_limits=Limits(
             max_rows=_int("MAX_IMPORT_ROWS", Limits.max_rows),
             max_bytes=_int("MAX_IMPORT_BYTES", Limits.max_bytes),

@@ -34,7 +34,7 @@ class CopyResult:
 @dataclass(frozen=True)
 class CopySettings:
     part_size_mib: int = 8
-    concurrency: int = 4
+    concurrency: int = 10  # part uploads in flight, as boto3's default; memory is bounded by buffered_parts
     buffered_parts: int = 10  # parts read ahead of the uploads: what bounds memory (parts x part size)
     connect_timeout_s: float = 10
     read_timeout_s: float = 60
