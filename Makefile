@@ -26,8 +26,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 	asl gate-sam-validate gate-cfn-lint gate-asl gate-checkov gate-sam-build
 
 help:
-	@echo "make demo    run an import-free backup end to end on the local stack"
-	@echo "make test    lint, validate template and state machine, sam build, every test"
+	@echo "make demo    an import and a backup end to end on the local stack"
+	@echo "make test    lint, the static gates (sam validate, cfn-lint, asl-validator, checkov, sam build), every test"
 	@echo "make bench   print benchmark figures (JSON lines)"
 	@echo "make lint    ruff and mypy"
 

@@ -126,7 +126,7 @@ def _asl(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="what make demo runs: a backup end to end")
+    commands.add_parser("demo", help="what make demo runs: an import and a backup end to end")
     _backup_args(commands.add_parser("backup", help="a scheduled SendGrid backup"))
     _import_args(commands.add_parser("import", help="a CSV dropped into the import bucket"))
     commands.add_parser("asl", help="print the state machine definition with its substitutions applied")
