@@ -63,7 +63,8 @@ class ProgressPrinter:
         self.events: list[dict[str, Any]] = []
 
     def poll(self) -> None:
-        events = self._sfn.get_execution_history(executionArn=self._arn, maxResults=1000)["events"]
+        pages = self._sfn.get_paginator("get_execution_history").paginate(executionArn=self._arn)
+        events = [event for page in pages for event in page["events"]]
         for event in events[self._seen :]:
             self._print(event)
         self._seen = len(events)
@@ -120,18 +121,13 @@ def follow_execution(stack: LocalStack, arn: str, name: str, say: Printer) -> di
         "status": described["status"],
         "execution_name": name,
         "states": states_entered(printer.events),
-        "history": execution_history(stack, arn),
+        # Everything Step Functions keeps of the execution: input, output and every event with its payload.
+        "history": {
+            "input": described.get("input"),
+            "output": described.get("output"),
+            "events": json.loads(json.dumps(printer.events, default=str)),  # timestamps as text
+        },
     }
-
-
-def execution_history(stack: LocalStack, arn: str) -> dict[str, Any]:
-    """Everything Step Functions keeps of an execution: its input and output and every event, with the
-    state payloads they carry."""
-    sfn = stack.client("stepfunctions")
-    described = sfn.describe_execution(executionArn=arn)
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-    events = [json.loads(json.dumps(event, default=str)) for page in pages for event in page["events"]]
-    return {"input": described.get("input"), "output": described.get("output"), "events": events}
 
 
 def schedule_input(stack: LocalStack) -> dict[str, Any]:

@@ -149,8 +149,8 @@ def _create_buckets(template: Template, s3: Any) -> None:
 
 def _create_topics(template: Template, sns: Any) -> None:
     for logical, spec in template.resources("AWS::SNS::Topic").items():
-        properties = template.resolve(spec["Properties"])
-        attributes = {k: properties[k] for k in ("KmsMasterKeyId",) if k in properties}
+        key = template.resolve(spec["Properties"]).get("KmsMasterKeyId")
+        attributes = {"KmsMasterKeyId": key} if key else {}
         arn = sns.create_topic(Name=f"{STACK_NAME}-{logical}", Attributes=attributes)["TopicArn"]
         template.physical[logical] = (arn, {"TopicName": arn.rsplit(":", 1)[1], "TopicArn": arn})
 

@@ -101,8 +101,7 @@ DATA_KEY = {"Fn::If": ["CreateDataKey", {"Fn::GetAtt": ["DataKey", "Arn"]}, {"Re
 
 
 def resources_of(template, kind: str) -> dict:
-    resources = template.body["Resources"]
-    return {name: spec["Properties"] for name, spec in resources.items() if spec["Type"] == kind}
+    return {name: spec["Properties"] for name, spec in template.resources(kind).items()}
 
 
 @pytest.mark.parametrize("name", ["BackupBucket", "ImportBucket"])
@@ -149,7 +148,9 @@ def test_the_created_key_rotates_and_lets_the_delivering_services_use_it(templat
 
 
 def test_log_groups_keep_logs_for_the_retention_parameter(template):
-    for name, properties in resources_of(template, "AWS::Logs::LogGroup").items():
+    groups = resources_of(template, "AWS::Logs::LogGroup")
+    assert set(groups) == {"FunctionLogGroup", "StateMachineLogGroup"}
+    for name, properties in groups.items():
         assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
 
 

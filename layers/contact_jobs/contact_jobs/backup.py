@@ -108,14 +108,16 @@ def copy_file(
     holds them); a refused URL is read once more before giving up to the state machine's Retry."""
     export_id, index = item["provider_job_id"], int(item["index"])
     key = file_key(item["prefix"], index, item.get("file_type", "csv"))
+
+    def copy_from_a_fresh_url() -> CopyResult:
+        return copy_url_to_s3(
+            s3, _fresh_url(provider, export_id, index, clock()), bucket, key, guard, settings
+        )
+
     try:
-        result = copy_url_to_s3(
-            s3, _fresh_url(provider, export_id, index, clock()), bucket, key, guard, settings
-        )
+        result = copy_from_a_fresh_url()
     except DownloadUrlExpired:
-        result = copy_url_to_s3(
-            s3, _fresh_url(provider, export_id, index, clock()), bucket, key, guard, settings
-        )
+        result = copy_from_a_fresh_url()
     return _file_entry(result, index)
 
 

@@ -5,7 +5,6 @@ shares one metric set across instances, which concurrent handlers in one process
 Map's copies in threads) would mix up. Nothing here is ever given a secret, a URL or a contact.
 """
 
-import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
@@ -15,7 +14,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 SERVICE = "contact-jobs"
-NAMESPACE_DEFAULT = "ContactJobs"
+NAMESPACE = "ContactJobs"  # the CloudWatch namespace the README and dashboards name
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)  # off outside Lambda; on in Lambda with the template's Tracing: Active
@@ -55,9 +54,7 @@ def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Hand
 
         @wraps(handler)
         def measured(event: Any, context: Any) -> Any:
-            metrics = EphemeralMetrics(
-                namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE_DEFAULT), service=SERVICE
-            )
+            metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
             token = _metrics.set(metrics)
             try:
                 return traced(event, context)
