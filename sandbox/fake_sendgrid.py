@@ -1,4 +1,4 @@
-"""A fake Twilio SendGrid on 127.0.0.1, following the official OpenAPI documents in shared/specs.
+"""A fake Twilio SendGrid on 127.0.0.1, following the official OpenAPI documents in contracts/sendgrid.
 
 Every API request is checked for the bearer key and validated against the spec (a request the spec
 forbids gets a 400 in SendGrid's error shape). Exports go pending -> ready (or failure) after a set time

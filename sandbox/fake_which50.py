@@ -1,4 +1,4 @@
-"""A fake Which50 on 127.0.0.1, following shared/specs/which50/which50-api.yaml.
+"""A fake Which50 on 127.0.0.1, following contracts/which50/which50-api.yaml.
 
 Authentication is whatever header and scheme it is told (Which50 documents none); requests are validated
 against the contract (a batch over 10,000 contacts is refused); pushed batches are applied only after
@@ -24,7 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox.loopback import LoopbackFake
-from sandbox.specs import specs_dir
+from sandbox.specs import contracts_dir
 
 ROOT_PATH = "/Which50API"
 KNOWN_LIST = 101
@@ -239,6 +239,6 @@ class FakeWhich50(LoopbackFake):
 
 
 def _contract() -> OpenAPI:
-    document: dict[str, Any] = yaml.safe_load((specs_dir() / "which50" / "which50-api.yaml").read_text())
+    document: dict[str, Any] = yaml.safe_load((contracts_dir() / "which50" / "which50-api.yaml").read_text())
     document["servers"] = [{"url": ROOT_PATH}]  # the fake's root on 127.0.0.1, not the assumed host
     return OpenAPI.from_dict(document)

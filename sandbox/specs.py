@@ -1,4 +1,5 @@
-"""The providers' official contracts (shared/specs), loaded for request and response validation."""
+"""The providers' contracts, vendored in contracts/ (see contracts/README.md), loaded for request and
+response validation."""
 
 import json
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import Any
 
 from openapi_core import OpenAPI
 
-SPECS_DIR = Path(__file__).resolve().parents[2] / "shared" / "specs"
+CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 SENDGRID_FILES = ("tsg_mc_contacts_v3.json", "tsg_mc_custom_fields_v3.json", "tsg_mc_lists_v3.json")
 
 
@@ -19,10 +20,10 @@ class Contract:
     openapi: OpenAPI
 
 
-def specs_dir() -> Path:
-    if not SPECS_DIR.is_dir():
-        raise FileNotFoundError(f"provider contracts not found at {SPECS_DIR} (shared/ beside the repo)")
-    return SPECS_DIR
+def contracts_dir() -> Path:
+    if not CONTRACTS_DIR.is_dir():
+        raise FileNotFoundError(f"provider contracts not found at {CONTRACTS_DIR} (part of the checkout)")
+    return CONTRACTS_DIR
 
 
 def _nullable_as_31(node: Any) -> Any:
@@ -44,7 +45,8 @@ def sendgrid_contracts() -> tuple[Contract, ...]:
     for a relative one so that requests to the fake on 127.0.0.1 match the same paths."""
     contracts = []
     for name in SENDGRID_FILES:
-        document: dict[str, Any] = _nullable_as_31(json.loads((specs_dir() / "sendgrid" / name).read_text()))
+        text = (contracts_dir() / "sendgrid" / name).read_text()
+        document: dict[str, Any] = _nullable_as_31(json.loads(text))
         document["servers"] = [{"url": "/"}]
         contracts.append(Contract(name, frozenset(document["paths"]), OpenAPI.from_dict(document)))
     return tuple(contracts)

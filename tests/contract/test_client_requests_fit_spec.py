@@ -1,5 +1,5 @@
 """Every request the SendGrid client sends is one the official spec accepts (the fake validates each
-against shared/specs and would answer 400)."""
+against contracts/ and would answer 400)."""
 
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest

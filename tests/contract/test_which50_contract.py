@@ -1,4 +1,4 @@
-"""The fake Which50 and the client against shared/specs/which50/which50-api.yaml."""
+"""The fake Which50 and the client against contracts/which50/which50-api.yaml."""
 
 import time
 from pathlib import Path
@@ -13,7 +13,7 @@ from contact_jobs.errors import ProviderError
 from contact_jobs.http import provider_session
 from contact_jobs.providers.which50 import MAX_BATCH, Which50Auth, Which50Client
 from sandbox.fake_which50 import KNOWN_LIST, ROOT_PATH, FakeWhich50, FakeWhich50Options
-from sandbox.specs import specs_dir
+from sandbox.specs import contracts_dir
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def which50():
 
 @pytest.fixture(scope="module")
 def contract() -> OpenAPI:
-    document = yaml.safe_load(Path(specs_dir() / "which50" / "which50-api.yaml").read_text())
+    document = yaml.safe_load(Path(contracts_dir() / "which50" / "which50-api.yaml").read_text())
     document["servers"] = [{"url": ROOT_PATH}]
     return OpenAPI.from_dict(document)
 

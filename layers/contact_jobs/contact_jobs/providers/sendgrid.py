@@ -1,4 +1,4 @@
-"""Twilio SendGrid Marketing Contacts API (exports), as described in shared/specs/sendgrid."""
+"""Twilio SendGrid Marketing Contacts API (exports), as described in contracts/sendgrid."""
 
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""Which50 contact list imports, from shared/specs/which50/which50-api.yaml.
+"""Which50 contact list imports, from contracts/which50/which50-api.yaml.
 
 Undocumented by Which50 and so configuration here: the base URL, the authentication header and scheme,
 and what ``CurrentStatus`` values mean. Finished is ``FinishDate`` set or ``ProgressPercent == 100``.
