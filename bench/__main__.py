@@ -11,6 +11,10 @@ by the copy engine, against boto3 upload_fileobj on the response stream. Runs al
 (ROUNDS each, after an unmeasured warm-up of both), and which goes first alternates by round, so that
 drift and order effects on a noisy machine hit both; throughput is the median run of each (the best run
 is reported beside it), memory the highest.
+
+cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
+Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
+layer's size. Reads BENCH_LAYER_DIR, else the build `make build` leaves, else builds the layer itself.
 """
 
 import json
@@ -19,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +32,7 @@ from typing import IO, Any, cast
 
 import boto3
 
+from bench import cold_import
 from sandbox.contacts import which50_csv
 from sandbox.stack import placeholder_arns
 from sandbox.template import Template
@@ -277,7 +283,49 @@ def bench_which50_push() -> dict[str, Any]:
     }
 
 
-BENCHMARKS = {"copy": bench_copy, "import_upload": bench_import_upload, "which50_push": bench_which50_push}
+def _built_layer() -> Path:
+    given = os.environ.get("BENCH_LAYER_DIR")
+    if given:
+        return Path(given)
+    built = ROOT / ".aws-sam" / "build" / "ContactJobsLayer" / "python"
+    if not built.is_dir():
+        subprocess.run(["make", "-C", str(ROOT), "gate-sam-build"], check=True, capture_output=True)
+    return built
+
+
+def bench_cold_import() -> dict[str, Any]:
+    layer = _built_layer()
+    environment = {**_function_environment("CopyExportFileFunction"), "AWS_REGION": "eu-west-1",
+                   "PATH": os.environ.get("PATH", ""), "TZ": "UTC"}  # fmt: skip
+    baseline = Path(tempfile.mkdtemp()) / "app.py"
+    baseline.write_text("import boto3\n")
+    baseline_ms, _ = cold_import.median_import_ms(baseline, layer, environment)
+    handlers = {
+        name: cold_import.median_import_ms(module, layer, environment)
+        for name, module in cold_import.handler_modules().items()
+    }
+    heaviest = max(handlers, key=lambda name: handlers[name][0])
+    heaviest_ms, seen = handlers[heaviest]
+    return {
+        "bench": "cold_import",
+        "layer_mib": round(cold_import.layer_size_mib(layer), 1),
+        "heaviest": heaviest,
+        "heaviest_ms": round(heaviest_ms, 1),
+        "baseline_ms": round(baseline_ms, 1),
+        "ratio": round(heaviest_ms / baseline_ms, 2),
+        "botocore": seen["botocore"],
+        "botocore_from_layer": seen["botocore_from"].startswith(str(layer)),
+        "handlers_ms": {name: round(ms, 1) for name, (ms, _) in handlers.items()},
+        "runs": cold_import.RUNS,
+    }
+
+
+BENCHMARKS = {
+    "copy": bench_copy,
+    "import_upload": bench_import_upload,
+    "which50_push": bench_which50_push,
+    "cold_import": bench_cold_import,
+}
 
 
 def main() -> int:
