@@ -99,6 +99,7 @@ class RecordedRequest:
     body: Any
     authorization: bool
     status: int
+    target: str = ""  # the request target as sent (still percent-encoded)
 
 
 def _iso(moment: float) -> str:
@@ -171,6 +172,7 @@ class FakeSendGrid(LoopbackFake):
                     parsed,
                     "Authorization" in request.headers,
                     response.status_code,
+                    environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
                 )
             )
         return response(environ, start_response)

@@ -75,8 +75,9 @@ def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Sessi
         raise_on_status=False,
         raise_on_redirect=False,
     )
+    # Every request passes allow_redirects=False; ``max_redirects = 0`` would add nothing but make
+    # requests raise TooManyRedirects even then, hiding the status behind a retried "transient" error.
     session = requests.Session()
-    session.max_redirects = 0
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -116,7 +117,8 @@ def raise_for_status(response: requests.Response, what: str) -> None:
     redirect counts as a failure: an API never needs one, and not following it must not look like success."""
     if 200 <= response.status_code < 300:
         return
-    reason = f"{what} failed: HTTP {response.status_code}: {error_message(response)}"
+    detail = error_message(response)
+    reason = f"{what} failed: HTTP {response.status_code}" + (f": {detail}" if detail else "")
     if response.status_code in RETRY_STATUSES:
         raise TransientError(reason)
     raise ProviderError(reason, response.status_code)
