@@ -34,7 +34,8 @@ def test_a_created_import_without_job_id_fails_naming_the_field(import_file):
     event_type, error = failure(result)
     assert event_type == "import.failed"
     assert error["message"] == (
-        "create import (PUT /v3/marketing/contacts/imports): SendGrid's answer is unusable: 'job_id' is missing"
+        "create import (PUT /v3/marketing/contacts/imports): "
+        "SendGrid's answer is unusable: 'job_id' is missing"
     )
 
 
@@ -54,7 +55,8 @@ def test_a_which50_job_answer_that_is_not_json_fails_naming_the_request(import_f
     event_type, error = failure(result)
     assert event_type == "import.failed"
     assert error["message"].startswith(
-        "create import job (POST /contactLists/101/import): Which50 answered HTTP 200 with a body that is not JSON"
+        "create import job (POST /contactLists/101/import): "
+        "Which50 answered HTTP 200 with a body that is not JSON"
     )
 
 

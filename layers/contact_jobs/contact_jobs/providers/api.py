@@ -91,22 +91,20 @@ class Reply:
             raise ProviderError(f"{what} JSON that is not an object ({type(data).__name__})")
         return cls(data, call, provider)
 
-    def problem(self, name: str, problem: str) -> ProviderError:
+    def problem(self, name: str, what: str) -> ProviderError:
         """The error for field ``name`` of this answer, e.g. ``problem(name, "is empty")``."""
         return ProviderError(
-            f"{self._call}: {self._provider}'s answer is unusable: '{self._where}{name}' {problem}"
+            f"{self._call}: {self._provider}'s answer is unusable: '{self._where}{name}' {what}"
         )
 
-    def _get(self, name: str, kind: type | tuple[type, ...], expected: str, required: bool) -> Any:
+    def _get(self, name: str, kind: type, expected: str, required: bool) -> Any:
         value = self._data.get(name)
         if value is None:
             if required:
                 raise self.problem(name, "is missing")
             return None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            shown = repr(value)
-            shown = shown if len(shown) <= SHOWN_VALUE_CHARS else f"{shown[:SHOWN_VALUE_CHARS]}…"
-            raise self.problem(name, f"is {shown}, not {expected}")
+            raise self.problem(name, f"is {_shown(value)}, not {expected}")
         return value
 
     def text(self, name: str) -> str:
@@ -143,13 +141,13 @@ class Reply:
         try:
             return parse_timestamp(value)
         except ValueError:
-            raise self.problem(name, f"is {value[:SHOWN_VALUE_CHARS]!r}, not an ISO 8601 timestamp") from None
+            raise self.problem(name, f"is {_shown(value)}, not an ISO 8601 timestamp") from None
 
     def texts(self, name: str) -> list[str]:
         values: list[Any] = self._get(name, list, "a list", required=False) or []
         for index, value in enumerate(values):
             if not isinstance(value, str) or not value:
-                raise self.problem(f"{name}[{index}]", f"is {value!r}, not a string")
+                raise self.problem(f"{name}[{index}]", f"is {_shown(value)}, not a string")
         return values
 
     def object(self, name: str) -> "Reply":
@@ -164,8 +162,14 @@ class Reply:
             raise self.problem(name, "is empty")
         replies = []
         for index, value in enumerate(values):
-            where = f"{self._where}{name}[{index}]"
+            item = f"{name}[{index}]"
             if not isinstance(value, dict):
-                raise self.problem(f"{name}[{index}]", f"is {type(value).__name__}, not an object")
-            replies.append(Reply(value, self._call, self._provider, f"{where}."))
+                raise self.problem(item, f"is {_shown(value)}, not an object")
+            replies.append(Reply(value, self._call, self._provider, f"{self._where}{item}."))
         return replies
+
+
+def _shown(value: Any) -> str:
+    """A malformed value as an error message shows it: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= SHOWN_VALUE_CHARS else f"{shown[:SHOWN_VALUE_CHARS]}…"
