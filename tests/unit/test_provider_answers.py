@@ -183,6 +183,16 @@ def test_which50_job_without_id_names_the_request(which50):
         which50_client(which50).create_import(WHICH50_LIST, ["Email"])
 
 
+def test_which50_job_answer_with_an_empty_body_names_the_request(which50):
+    which50.options.tamper["create_job"] = lambda body: b""
+    with pytest.raises(
+        ProviderError,
+        match=rf"^create import job \(POST /contactLists/{WHICH50_LIST}/import\): "
+        "Which50 answered HTTP 200 with an empty body, not a JSON object$",
+    ):
+        which50_client(which50).create_import(WHICH50_LIST, ["Email"])
+
+
 def test_which50_status_that_is_not_json_names_the_request(which50):
     client = which50_client(which50)
     job_id = client.create_import(WHICH50_LIST, ["Email"])
