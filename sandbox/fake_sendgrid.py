@@ -29,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.contacts import EMAIL_DOMAIN, export_files, field_definitions
 from sandbox.loopback import LoopbackFake
+from sandbox.misbehaviour import Tamper, tampered
 from sandbox.specs import sendgrid_contracts
 
 DAY = 24 * 3600
@@ -56,6 +57,7 @@ class FakeSendGridOptions:
     fail_imports: bool = False
     lists: tuple[str, ...] = (KNOWN_LIST,)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
+    tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
 
 
 @dataclass
@@ -97,6 +99,7 @@ class RecordedRequest:
     body: Any
     authorization: bool
     status: int
+    target: str = ""  # the request target as sent (still percent-encoded)
 
 
 def _iso(moment: float) -> str:
@@ -169,6 +172,7 @@ class FakeSendGrid(LoopbackFake):
                     parsed,
                     "Authorization" in request.headers,
                     response.status_code,
+                    environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
                 )
             )
         return response(environ, start_response)
@@ -187,9 +191,8 @@ class FakeSendGrid(LoopbackFake):
         refused = self._refuse_api_request(request)
         if refused:
             return refused
-        handler = getattr(self, f"_{endpoint}")
-        answer: Response = handler(request, **args)
-        return answer
+        answer: Response = getattr(self, f"_{endpoint}")(request, **args)
+        return tampered(answer, self.options.tamper.get(endpoint))
 
     def _refuse_api_request(self, request: Request) -> Response | None:
         """Authentication, rate limit and the spec, in the order SendGrid applies them."""
@@ -342,8 +345,8 @@ class FakeSendGrid(LoopbackFake):
         return _json({**field_definitions(), "_metadata": {"self": f"{self.base_url}{request.path}"}})
 
     def _get_list(self, request: Request, list_id: str) -> Response:
-        if list_id not in self.options.lists:
-            return _errors(404, "list ID does not exist", "id")
+        if list_id not in self.options.lists:  # this endpoint's 404 is a bare list of errors (its spec)
+            return _json([{"field": "id", "message": "list ID does not exist"}], 404)
         return _json(
             {
                 "id": list_id,

@@ -24,6 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox.loopback import LoopbackFake
+from sandbox.misbehaviour import Tamper, tampered
 from sandbox.specs import contracts_dir
 
 ROOT_PATH = "/Which50API"
@@ -44,6 +45,7 @@ class FakeWhich50Options:
     fail_jobs: bool = False
     rate_limit_every: int = 0  # every Nth request answers 429 with Retry-After: 1
     refuse_batches: dict[int, int] = field(default_factory=dict)  # batch number -> how many 500s first
+    tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
 
 
 @dataclass
@@ -135,7 +137,7 @@ class FakeWhich50(LoopbackFake):
         if refused:
             return refused
         answer: Response = getattr(self, f"_{endpoint}")(request, **args)
-        return answer
+        return tampered(answer, self.options.tamper.get(endpoint))
 
     def _validate(self, request: Request) -> Response | None:
         try:

@@ -39,9 +39,15 @@ def test_field_definitions_fit_the_spec(fake_sendgrid):
     assert {"email", "external_id", "contact_id"} <= names
 
 
-def test_known_list_fits_the_spec_and_an_unknown_one_is_404(fake_sendgrid):
+def test_known_list_fits_the_spec(fake_sendgrid):
     assert_fits("tsg_mc_lists_v3.json", call(fake_sendgrid, "GET", f"/v3/marketing/lists/{KNOWN_LIST}"))
-    assert call(fake_sendgrid, "GET", "/v3/marketing/lists/nope").status_code == 404
+
+
+def test_an_unknown_list_is_a_404_with_the_specs_bare_list_of_errors(fake_sendgrid):
+    response = call(fake_sendgrid, "GET", "/v3/marketing/lists/nope")
+    assert response.status_code == 404
+    assert_fits("tsg_mc_lists_v3.json", response)
+    assert response.json() == [{"field": "id", "message": "list ID does not exist"}]
 
 
 def test_import_without_field_mappings_is_refused_as_the_spec_requires(fake_sendgrid):

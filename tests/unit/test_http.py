@@ -50,6 +50,25 @@ def test_error_message_joins_sendgrid_errors_with_their_fields():
     assert error_message(response) == "list_ids: invalid id; x"
 
 
+def test_error_message_of_a_bare_list_of_errors_is_their_messages():
+    response = _response(404, b'[{"field":"id","message":"list ID does not exist"},{"message":"and more"}]')
+    assert error_message(response) == "id: list ID does not exist; and more"
+
+
+def test_error_message_of_a_single_error_object_is_its_message():
+    assert error_message(_response(400, b'{"errors":{"field":"id","message":"bad id"}}')) == "id: bad id"
+
+
+def test_error_message_of_which50_is_its_message():
+    assert error_message(_response(404, b'{"Message":"The specified Contactlist was not found."}')) == (
+        "The specified Contactlist was not found."
+    )
+
+
+def test_error_message_of_json_without_messages_is_the_json_not_a_python_repr():
+    assert error_message(_response(400, b'{"detail": [1, true]}')) == '{"detail": [1, true]}'
+
+
 def test_4xx_becomes_provider_error_naming_the_request():
     with pytest.raises(ProviderError, match=r"create export failed: HTTP 401: authorization required"):
         raise_for_status(

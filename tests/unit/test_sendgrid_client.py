@@ -87,7 +87,9 @@ def test_server_errors_on_reads_are_retried_until_success(fake_sendgrid):
 
 def test_a_server_error_on_create_is_not_blindly_repeated(fake_sendgrid):
     fake_sendgrid.options.server_error_every = 2  # the list call passes, the create gets 500
-    with pytest.raises(TransientError, match="create export failed: HTTP 500"):
+    with pytest.raises(
+        TransientError, match=r"create export \(POST /v3/marketing/contacts/exports\) failed: HTTP 500"
+    ):
         client_for(fake_sendgrid).start_export(ExportRequest())
     assert [r.method for r in fake_sendgrid.api_requests()] == ["GET", "POST"]
 
@@ -101,5 +103,8 @@ def test_server_errors_past_the_retry_budget_are_transient(fake_sendgrid):
 
 def test_connection_refused_is_transient():
     client = SendGridClient("https://127.0.0.1:9", "SG.key", provider_session(1, 1), 2)
-    with pytest.raises(TransientError, match="get export status failed: ConnectionError"):
+    with pytest.raises(
+        TransientError,
+        match=r"get export status \(GET /v3/marketing/contacts/exports/x\) failed: ConnectionError",
+    ):
         client.export_status("x")

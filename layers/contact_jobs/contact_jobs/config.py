@@ -60,6 +60,13 @@ def _status_map(name: str) -> dict[str, str]:
     return mapping
 
 
+def _auth_scheme(name: str) -> str:
+    """The scheme before the key. An empty parameter is awkward to pass to ``sam deploy``, so the template
+    documents "-" for the key alone (empty means the same); any other scheme is kept as written."""
+    scheme = os.environ.get(name, "Bearer").strip()
+    return "" if scheme == "-" else scheme
+
+
 @dataclass(frozen=True)
 class Settings:
     backup_bucket: str
@@ -108,7 +115,7 @@ def settings() -> Settings:
             api_base=os.environ.get("WHICH50_API_BASE", "").rstrip("/"),
             secret_id=os.environ.get("WHICH50_SECRET_ID", ""),
             auth_header=os.environ.get("WHICH50_AUTH_HEADER", "Authorization"),
-            auth_scheme=os.environ.get("WHICH50_AUTH_SCHEME", "Bearer").replace("-", ""),  # "-": key alone
+            auth_scheme=_auth_scheme("WHICH50_AUTH_SCHEME"),
             status_map=_status_map("WHICH50_STATUS_MAP"),
             email_fields=_csv("WHICH50_EMAIL_FIELDS") or ("Email", "EmailAddress"),
             sms_fields=_csv("WHICH50_SMS_FIELDS") or ("Mobile", "MobileNumber", "SMS"),

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contact_jobs.errors import InvalidImportFile
-
-SENDGRID_IDENTIFIERS = ("email", "phone_number_id", "external_id", "anonymous_id")
+from contact_jobs.providers.sendgrid import IDENTIFIER_FIELDS as SENDGRID_IDENTIFIERS
 
 
 @dataclass(frozen=True)
@@ -16,7 +15,8 @@ class FieldMapping:
 
 def map_sendgrid_fields(header: list[str], definitions: dict[str, Any]) -> FieldMapping:
     """Match columns to reserved and custom fields; read-only and unknown columns are skipped and
-    reported. A file without an identifier column is refused before anything is sent."""
+    reported. A file without an identifier column is refused before anything is sent. ``definitions``
+    come from ``SendGridClient.field_definitions``, which checks that every writable field has an id."""
     fields: dict[str, dict[str, Any]] = {}
     for definition in definitions.get("reserved_fields") or []:
         fields[str(definition["name"]).lower()] = definition
@@ -33,8 +33,6 @@ def map_sendgrid_fields(header: list[str], definitions: dict[str, Any]) -> Field
         elif definition.get("read_only"):
             field_ids.append(None)
             warnings.append(f"column {name!r} is read-only in SendGrid: skipped")
-        elif not definition.get("id"):
-            raise InvalidImportFile(f"SendGrid field {name!r} has no id in the field definitions")
         else:
             field_ids.append(str(definition["id"]))
     mapped = {column.strip().lower() for column, field_id in zip(header, field_ids, strict=True) if field_id}

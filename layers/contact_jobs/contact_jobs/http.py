@@ -4,9 +4,11 @@ urllib3's ``Retry`` does the retrying; this module only teaches it two things it
 ``X-RateLimit-Reset`` header (an epoch or a delta, the docs say both) and AWS-style full jitter.
 """
 
+import json
 import random
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -73,8 +75,9 @@ def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Sessi
         raise_on_status=False,
         raise_on_redirect=False,
     )
+    # Every request passes allow_redirects=False; ``max_redirects = 0`` would add nothing but make
+    # requests raise TooManyRedirects even then, hiding the status behind a retried "transient" error.
     session = requests.Session()
-    session.max_redirects = 0
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -82,28 +85,40 @@ def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Sessi
 
 
 def error_message(response: requests.Response) -> str:
-    """The provider's own words for an error: ``errors[].message`` (SendGrid's shape), else the body."""
+    """The provider's own words for an error, from any of the shapes its contract gives them: SendGrid's
+    ``{"errors": [{"field", "message"}]}``, a bare list of those (its lists API's 404), a single error
+    object, or Which50's ``{"Message": ...}``; else the body itself."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip() or response.reason
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list) and errors:
-        parts = []
-        for item in errors:
-            if isinstance(item, dict):
-                field = item.get("field")
-                message = str(item.get("message", "")).strip()
-                parts.append(f"{field}: {message}" if field else message)
-        return "; ".join(part for part in parts if part) or response.reason
-    return str(body)[:300]
+        return response.text[:300].strip() or response.reason or ""
+    parts = [_one_error(item) for item in _error_items(body)]
+    return "; ".join(part for part in parts if part) or json.dumps(body)[:300]
+
+
+def _error_items(body: Any) -> list[Any]:
+    if isinstance(body, dict) and "errors" in body:
+        body = body["errors"]
+    return body if isinstance(body, list) else [body]
+
+
+def _one_error(item: Any) -> str:
+    if isinstance(item, str):
+        return item.strip()
+    if not isinstance(item, dict):
+        return ""
+    message = str(item.get("message") or item.get("Message") or "").strip()
+    field = item.get("field")
+    return f"{field}: {message}" if field and message else message
 
 
 def raise_for_status(response: requests.Response, what: str) -> None:
-    """Turn an unsuccessful response into an error that names the request and the provider's reason."""
-    if response.ok:
+    """Turn any answer but a 2xx into an error that names the request and the provider's reason. A
+    redirect counts as a failure: an API never needs one, and not following it must not look like success."""
+    if 200 <= response.status_code < 300:
         return
-    reason = f"{what} failed: HTTP {response.status_code}: {error_message(response)}"
+    detail = error_message(response)
+    reason = f"{what} failed: HTTP {response.status_code}" + (f": {detail}" if detail else "")
     if response.status_code in RETRY_STATUSES:
         raise TransientError(reason)
     raise ProviderError(reason, response.status_code)

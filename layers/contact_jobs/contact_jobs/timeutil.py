@@ -8,8 +8,11 @@ def utcnow() -> datetime:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """ISO 8601, with ``Z`` or an offset; a naive value is taken as UTC."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """ISO 8601, with ``Z`` or an offset; a naive value is taken as UTC. A ValueError names the value."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 timestamp: {value[:60]!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

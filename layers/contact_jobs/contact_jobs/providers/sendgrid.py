@@ -1,18 +1,18 @@
 """Twilio SendGrid Marketing Contacts API (exports), as described in contracts/sendgrid."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import requests
 
 from contact_jobs.errors import TransientError
-from contact_jobs.http import raise_for_status
+from contact_jobs.providers.api import Call, JsonApi, Reply, api_path
 from contact_jobs.providers.base import ExportRequest, ExportState, ExportStatus
-from contact_jobs.timeutil import parse_timestamp
 
 IMPORT_TERMINAL = ("completed", "errored", "failed")
 EXPORT_STATES = {"pending": ExportState.RUNNING, "ready": ExportState.READY, "failure": ExportState.FAILED}
+IDENTIFIER_FIELDS = ("email", "phone_number_id", "external_id", "anonymous_id")  # an import needs one
+FIELD_KINDS = ("reserved_fields", "custom_fields")
 
 
 @dataclass(frozen=True)
@@ -41,59 +41,49 @@ class SendGridClient:
     name = "sendgrid"
 
     def __init__(self, api_base: str, api_key: str, session: requests.Session, timeout_s: float) -> None:
-        self._base = api_base.rstrip("/")
-        self._session = session
-        self._timeout = timeout_s
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-
-    def _call(self, method: str, path: str, what: str, body: dict[str, Any] | None = None) -> Any:
-        try:
-            response = self._session.request(
-                method,
-                f"{self._base}{path}",
-                json=body,
-                headers=self._headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            # The message names the request, not the URL's query or our headers.
-            raise TransientError(f"{what} failed: {type(exc).__name__}") from None
-        raise_for_status(response, what)
-        return response.json() if response.content else {}
+        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self._api = JsonApi("SendGrid", api_base, headers, session, timeout_s)
 
     # Imports -------------------------------------------------------------------------------------
 
-    def field_definitions(self) -> dict[str, Any]:
-        definitions: dict[str, Any] = self._call(
-            "GET", "/v3/marketing/field_definitions", "get field definitions"
-        )
+    def field_definitions(self) -> dict[str, list[dict[str, Any]]]:
+        """Reserved and custom fields as ``{"name", "id", "read_only"}``; an answer that defines no
+        identifier field is SendGrid's fault, not the file's, and is refused here."""
+        reply = self._api.read(Call("get field definitions", "GET", "/v3/marketing/field_definitions"))
+        definitions = {
+            kind: [_definition(item) for item in reply.objects(kind, required=kind == "reserved_fields")]
+            for kind in FIELD_KINDS
+        }
+        names = {definition["name"].lower() for definition in definitions["reserved_fields"]}
+        if not names.intersection(IDENTIFIER_FIELDS):
+            raise reply.problem("reserved_fields", f"defines none of {', '.join(IDENTIFIER_FIELDS)}")
         return definitions
 
     def create_import(self, list_ids: list[str], field_mappings: list[str | None]) -> ImportJob:
         body: dict[str, Any] = {"file_type": "csv", "field_mappings": field_mappings}
         if list_ids:
             body["list_ids"] = list_ids
-        created = self._call("PUT", "/v3/marketing/contacts/imports", "create import", body)
-        headers = {str(item["header"]): str(item["value"]) for item in created.get("upload_headers") or []}
-        return ImportJob(str(created["job_id"]), str(created["upload_uri"]), headers)
+        created = self._api.read(Call("create import", "PUT", "/v3/marketing/contacts/imports"), body)
+        headers = {item.text("header"): item.text("value") for item in created.objects("upload_headers")}
+        return ImportJob(created.text("job_id"), created.text("upload_uri"), headers)
 
     def import_status(self, job_id: str) -> ImportStatus:
-        body = self._call("GET", f"/v3/marketing/contacts/imports/{job_id}", "get import status")
-        results = body.get("results") or {}
+        path = api_path("/v3/marketing/contacts/imports/{}", job_id)
+        reply = self._api.read(Call("get import status", "GET", path))
+        results = reply.object("results")  # absent while pending
         return ImportStatus(
             job_id=job_id,
-            status=str(body.get("status", "")),
-            requested=int(results.get("requested_count") or 0),
-            created=int(results.get("created_count") or 0),
-            updated=int(results.get("updated_count") or 0),
-            errored=int(results.get("errored_count") or 0),
-            errors_url=results.get("errors_url") or None,
+            status=reply.text("status"),
+            requested=results.count("requested_count"),
+            created=results.count("created_count"),
+            updated=results.count("updated_count"),
+            errored=results.count("errored_count"),
+            errors_url=results.optional_text("errors_url"),
         )
 
     def check_list(self, list_id: str) -> None:
         """A missing list is a 404 that names it, before any contact is sent."""
-        self._call("GET", f"/v3/marketing/lists/{list_id}", f"get list {list_id}")
+        self._api.send(Call("get list", "GET", api_path("/v3/marketing/lists/{}", list_id)))
 
     # Exports -------------------------------------------------------------------------------------
 
@@ -107,40 +97,44 @@ class SendGridClient:
             body["list_ids"] = list(request.list_ids)
         if request.segment_ids:
             body["segment_ids"] = list(request.segment_ids)
-        created = self._call("POST", "/v3/marketing/contacts/exports", "create export", body)
-        return str(created["id"])
+        return self._api.read(Call("create export", "POST", "/v3/marketing/contacts/exports"), body).text(
+            "id"
+        )
 
-    def list_exports(self) -> list[dict[str, Any]]:
-        listed = self._call("GET", "/v3/marketing/contacts/exports", "list exports")
-        result = listed.get("result") or []
-        return [item for item in result if isinstance(item, dict)]
+    def list_exports(self) -> list[Reply]:
+        listed = self._api.read(Call("list exports", "GET", "/v3/marketing/contacts/exports"))
+        return listed.objects("result")
 
     def find_export_in_flight(self, request: ExportRequest) -> str | None:
         for item in self.list_exports():
-            if item.get("status") != "pending":
+            if item.optional_text("status") != "pending":
                 continue
-            lists = {entry.get("ID") for entry in item.get("lists") or []}
-            segments = {entry.get("ID") for entry in item.get("segments") or []}
+            lists = {entry.text("ID") for entry in item.objects("lists")}
+            segments = {entry.text("ID") for entry in item.objects("segments")}
             if lists == set(request.list_ids) and segments == set(request.segment_ids):
-                return str(item["id"])
+                return item.text("id")
         return None
 
     def export_status(self, job_id: str) -> ExportStatus:
-        body = self._call("GET", f"/v3/marketing/contacts/exports/{job_id}", "get export status")
-        raw_status = str(body.get("status", ""))
+        call = Call("get export status", "GET", api_path("/v3/marketing/contacts/exports/{}", job_id))
+        reply = self._api.read(call)
+        raw_status = reply.text("status")
         state = EXPORT_STATES.get(raw_status)
         if state is None:
-            raise TransientError(f"get export status: unknown status {raw_status!r}")
+            raise TransientError(f"{call}: unknown status {raw_status!r}")
         return ExportStatus(
             job_id=job_id,
             state=state,
-            urls=tuple(str(url) for url in body.get("urls") or ()),
-            expires_at=_maybe_time(body.get("expires_at")),
-            created_at=_maybe_time(body.get("created_at")),
-            contact_count=body.get("contact_count"),
-            message=str(body.get("message") or ""),
+            urls=tuple(reply.texts("urls")),
+            expires_at=reply.timestamp("expires_at"),
+            created_at=reply.timestamp("created_at"),
+            contact_count=reply.optional_integer("contact_count"),
+            message=reply.optional_text("message") or "",
         )
 
 
-def _maybe_time(value: Any) -> datetime | None:
-    return parse_timestamp(value) if isinstance(value, str) and value else None
+def _definition(item: Reply) -> dict[str, Any]:
+    """A field that can be written needs its id (the import maps columns to ids); a read-only one not."""
+    read_only = item.flag("read_only")
+    field_id = item.optional_text("id") if read_only else item.text("id")
+    return {"name": item.text("name"), "id": field_id, "read_only": read_only}
