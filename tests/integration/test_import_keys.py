@@ -138,3 +138,11 @@ def test_error_reports_and_folder_markers_start_nothing_and_notify_nobody(import
     result = import_file(key=key, body=b"email,error\na@example.com,invalid\n" if key[-1] != "/" else b"")
     assert result["executions"] == []
     assert result["notifications"] == []
+
+
+def test_the_errors_report_of_an_upper_case_gzip_upload_is_named_after_its_stem(import_file):
+    body = gzip.compress(import_csv(20, invalid_rows=2))
+    result = run(import_file, "sendgrid", "imports/sendgrid/_/Spring List.CSV.GZ", body=body)
+    assert result["counts"]["errored"] == 2
+    assert result["errors_key"].startswith("imports/sendgrid/_/errors/")
+    assert result["errors_key"].endswith("/Spring List-part-001-errors.csv")
