@@ -110,7 +110,7 @@ def ignored(key: str) -> str | None:
     if importkey.is_folder(key):
         return f"{key} is a folder marker"
     if importkey.is_errors_report(key):
-        return f"{key} is an error report this project wrote"
+        return f"{key} is under an {importkey.ERRORS_FOLDER}/ folder, where this project writes error reports"
     return None
 
 
