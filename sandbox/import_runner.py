@@ -38,6 +38,7 @@ class ImportScenario:
     list_id: str | None = None  # default: no list (SendGrid), the fake's list (Which50)
     key: str | None = None  # the whole key, for tests of the key convention
     duplicate_events: int = 1
+    versionless_event: bool = False  # S3 sent no version-id (an unversioned bucket): the ETag names it
     fake: FakeSendGridOptions | None = None
     environment: dict[str, str] | None = None
     body: bytes | None = None  # exact bytes, for bad-input tests
@@ -46,8 +47,10 @@ class ImportScenario:
     email_domain: str = EMAIL_DOMAIN  # of the generated contacts
 
 
-def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) -> dict[str, Any]:
-    """S3's EventBridge event for this upload (keys in events are URL-encoded)."""
+def object_created_event(
+    bucket: str, key: str, put: dict[str, Any], size: int, versionless: bool = False
+) -> dict[str, Any]:
+    """S3's EventBridge event for this upload (keys in events are form-encoded: a space as +, + as %2B)."""
     event: dict[str, Any] = copy.deepcopy(json.loads(EVENT.read_text()))
     event["time"] = datetime.now(UTC).isoformat()
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
@@ -60,6 +63,8 @@ def object_created_event(bucket: str, key: str, put: dict[str, Any], size: int) 
             "version-id": put.get("VersionId"),
         }
     )
+    if versionless:
+        del event["detail"]["object"]["version-id"]
     return event
 
 
@@ -114,7 +119,9 @@ def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]
             data, key = _file_bytes(scenario)
             put = stack.client("s3").put_object(Bucket=stack.import_bucket, Key=key, Body=data)
             say(f"uploaded s3://{stack.import_bucket}/{key} ({len(data)} bytes)")
-            event = object_created_event(stack.import_bucket, key, put, len(data))
+            event = object_created_event(
+                stack.import_bucket, key, put, len(data), versionless=scenario.versionless_event
+            )
             for trigger in _deliver(stack, event, scenario.duplicate_events):
                 say(f"trigger: {json.dumps(trigger)}")
             runs = _wait_for_all(stack, say)

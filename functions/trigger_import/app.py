@@ -1,15 +1,19 @@
-"""TriggerImport: an S3 Object Created event (via EventBridge) starts one import execution."""
+"""TriggerImport: an S3 Object Created event (via EventBridge) starts one import execution.
+
+The event is read by ``contact_jobs.trigger`` (not Powertools' data class, which decodes the key itself and
+fails with a bare KeyError on a versionless event). A refused event is logged, then raised: Lambda retries
+it, then leaves it in the undelivered-events queue, and the function's error alarm tells the operator.
+"""
 
 import os
 from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_jobs.observability import entry_point, logger
-from contact_jobs.trigger import start_import
+from contact_jobs.trigger import RefusedEvent, handle_event
 
 
 @cache
@@ -17,14 +21,13 @@ def _sfn() -> Any:
     return boto3.client("stepfunctions")
 
 
-@event_source(data_class=S3EventBridgeNotificationEvent)
 @entry_point(job_id=lambda event: None)  # the job id is the execution name it starts
-def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, Any]:
-    detail = event.detail
-    result = start_import(
-        _sfn(), os.environ["STATE_MACHINE_ARN"], detail.bucket.name, detail.object.key,
-        detail.object.version_id, detail.object.etag, detail.object.size,
-    )  # fmt: skip
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        result = handle_event(_sfn(), os.environ["STATE_MACHINE_ARN"], os.environ["IMPORT_BUCKET"], event)
+    except RefusedEvent as exc:
+        logger.error("event refused", extra={"problem": str(exc)})
+        raise
     logger.set_correlation_id(result.get("execution_name"))
     logger.info("import trigger", extra=result)
     return result

@@ -1,8 +1,12 @@
 """The handlers invoked directly with the sample events in events/ (what `sam local invoke -e` sends)."""
 
 import json
+import re
+
+import pytest
 
 from contact_jobs.importkey import decode_event_key
+from contact_jobs.trigger import RefusedEvent
 from sandbox.moto_patches import LambdaContext
 from sandbox.runner import received_notifications, schedule_input, subscribe_queue
 from sandbox.stack import load_handler
@@ -84,3 +88,84 @@ def test_sample_event_with_an_encoded_key_starts_an_import_of_the_decoded_key(st
     )
     described = stack.client("stepfunctions").describe_execution(executionArn=started["execution_arn"])
     assert json.loads(described["input"])["source"]["key"] == "imports/sendgrid/_/spring sale été.csv"
+
+
+def executions(stack) -> list[dict]:
+    sfn = stack.client("stepfunctions")
+    listed: list[dict] = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    return listed
+
+
+def started_input(stack, result: dict) -> dict:
+    described = stack.client("stepfunctions").describe_execution(executionArn=result["execution_arn"])
+    loaded: dict = json.loads(described["input"])
+    return loaded
+
+
+def log_records(stack) -> list[dict]:
+    return [json.loads(line) for line in stack.lambda_log_lines() if line.startswith('{"level"')]
+
+
+@pytest.mark.parametrize(
+    ("sample", "key"),
+    [
+        ("s3_object_created_plus_in_name.json", "imports/sendgrid/_/spring+summer.csv"),
+        ("s3_object_created_literal_percent20.json", "imports/sendgrid/_/spring%20sale.csv"),
+        ("s3_object_created_upper_case_gzip.json", "imports/sendgrid/_/contacts.CSV.GZ"),
+    ],
+)
+def test_sample_event_with_an_odd_name_starts_an_import_of_the_key_as_stored(stack_with_fake, sample, key):
+    stack, _ = stack_with_fake
+    started = handler(stack, "TriggerImportFunction")(
+        _object_event(stack, sample), context("TriggerImportFunction")
+    )
+    assert started_input(stack, started)["source"]["key"] == key
+
+
+def test_versionless_sample_event_starts_an_import_named_by_its_etag(stack_with_fake):
+    stack, _ = stack_with_fake
+    started = handler(stack, "TriggerImportFunction")(
+        _object_event(stack, "s3_object_created_versionless.json"), context("TriggerImportFunction")
+    )
+    assert started["started"]
+    assert started_input(stack, started)["source"]["version_id"] is None
+
+
+def test_misplaced_sample_event_starts_a_notice_not_an_import(stack_with_fake):
+    stack, _ = stack_with_fake
+    started = handler(stack, "TriggerImportFunction")(
+        _object_event(stack, "s3_object_created_misplaced.json"), context("TriggerImportFunction")
+    )
+    assert "imports/sendgrid/contacts.csv" in started_input(stack, started)["error"]["Cause"]
+
+
+def test_errors_report_sample_event_starts_nothing(stack_with_fake):
+    stack, _ = stack_with_fake
+    result = handler(stack, "TriggerImportFunction")(
+        _object_event(stack, "s3_object_created_errors_report.json"), context("TriggerImportFunction")
+    )
+    assert result["started"] is False
+    assert executions(stack) == []
+
+
+REFUSED = [
+    ("s3_object_created_malformed.json", "detail.object.key is missing"),
+    ("s3_object_created_other_bucket.json", "event names bucket 'someone-elses-bucket'"),
+    ("s3_put_classic_notification.json", "classic S3 notification shape"),
+]
+
+
+@pytest.mark.parametrize(("sample", "problem"), REFUSED, ids=[sample for sample, _ in REFUSED])
+def test_refused_sample_event_is_logged_as_an_error_naming_the_problem_and_starts_nothing(
+    stack_with_fake, sample, problem
+):
+    stack, _ = stack_with_fake
+    event = load_event(sample)
+    if sample != "s3_object_created_other_bucket.json" and "detail" in event:
+        event["detail"]["bucket"]["name"] = stack.import_bucket
+    with pytest.raises(RefusedEvent, match=re.escape(problem)):
+        handler(stack, "TriggerImportFunction")(event, context("TriggerImportFunction"))
+    refusals = [r for r in log_records(stack) if r["message"] == "event refused"]
+    assert [r["level"] for r in refusals] == ["ERROR"]
+    assert problem in refusals[0]["problem"]
+    assert executions(stack) == []

@@ -1,4 +1,8 @@
-"""The import key convention: ``imports/<provider>/<target>/<file>.csv[.gz]``."""
+"""The import key convention: ``imports/<provider>/<target>/<file>.csv[.gz]``.
+
+Keys here are S3 keys as stored (already decoded from an event: see ``decode_event_key``). File suffixes are
+compared case-insensitively everywhere: ``contacts.CSV.GZ`` is a gzip CSV like ``contacts.csv.gz``.
+"""
 
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -8,7 +12,14 @@ from contact_jobs.errors import InvalidImportFile
 PREFIX = "imports"
 PROVIDERS = ("sendgrid", "which50")
 EXTENSIONS = (".csv", ".csv.gz")
+GZIP_SUFFIX = ".gz"
 NO_TARGET = "_"  # SendGrid: import without adding to a list
+ERRORS_FOLDER = "errors"  # imports/<provider>/<target>/errors/...: reports this project writes
+LAYOUT = f"{PREFIX}/<provider>/<target>/<file>.csv[.gz]"
+TARGETS = {
+    "sendgrid": f"<list id, or {NO_TARGET} for no list>",
+    "which50": "<contact list id>",
+}
 
 
 @dataclass(frozen=True)
@@ -20,32 +31,70 @@ class ImportKey:
 
     @property
     def gzipped(self) -> bool:
-        return self.filename.endswith(".gz")
+        return self.filename.lower().endswith(GZIP_SUFFIX)
+
+    @property
+    def stem(self) -> str:
+        """The file name without ``.csv`` / ``.csv.gz`` (in whatever case it was written)."""
+        lowered = self.filename.lower()
+        for extension in sorted(EXTENSIONS, key=len, reverse=True):
+            if lowered.endswith(extension):
+                return self.filename[: -len(extension)]
+        return self.filename
 
     @property
     def errors_prefix(self) -> str:
-        return f"{PREFIX}/{self.provider}/{self.target or NO_TARGET}/errors/"
+        return f"{PREFIX}/{self.provider}/{self.target or NO_TARGET}/{ERRORS_FOLDER}/"
 
 
 def decode_event_key(raw: str) -> str:
-    """S3 event keys are URL-encoded (spaces as ``+``)."""
+    """An S3 event's key as stored. S3 form-encodes keys in events (a space as ``+``, a ``+`` as ``%2B``,
+    ``%`` as ``%25``): decode exactly once, or ``a+b.csv`` becomes ``a b.csv``."""
     return unquote_plus(raw)
 
 
-def is_import_upload(key: str) -> bool:
-    """Only ``imports/<provider>/<target>/<file>`` starts a job: the errors files this project writes
-    under ``.../errors/`` must not trigger imports of their own."""
+def is_under_imports(key: str) -> bool:
+    return key.startswith(f"{PREFIX}/")
+
+
+def is_folder(key: str) -> bool:
+    """A zero-byte ``.../`` object, as the S3 console's "Create folder" makes: not a file to import."""
+    return key.endswith("/")
+
+
+def is_errors_report(key: str) -> bool:
+    """``imports/<provider>/<target>/errors/...``: where this project copies providers' error reports.
+    Those objects start nothing and notify nobody."""
     parts = key.split("/")
-    return len(parts) == 4 and parts[0] == PREFIX and bool(parts[3])
+    return len(parts) > 4 and parts[0] == PREFIX and parts[3] == ERRORS_FOLDER
+
+
+def expected_key(key: str) -> str:
+    """Where a file like this one should have been uploaded (for messages to the person who uploaded it)."""
+    parts = key.split("/")
+    filename = parts[-1] or "<file>.csv"
+    provider = parts[1] if len(parts) > 2 and parts[1] in PROVIDERS else None
+    if provider is None:
+        return f"{PREFIX}/<{'|'.join(PROVIDERS)}>/<target>/{filename}"
+    return f"{PREFIX}/{provider}/{TARGETS[provider]}/{filename}"
 
 
 def parse(key: str) -> ImportKey:
+    """The key's provider, target and file; ``InvalidImportFile`` naming the key and its expected layout."""
     parts = key.split("/")
     if len(parts) != 4 or parts[0] != PREFIX or not all(parts[1:]):
-        raise InvalidImportFile(f"key {key!r} does not follow imports/<provider>/<target>/<file>.csv[.gz]")
+        depth = "too deep" if len(parts) > 4 else "misplaced"
+        raise InvalidImportFile(
+            f"key {key!r} does not follow {LAYOUT} ({depth}): upload it as {expected_key(key)}"
+        )
     _, provider, target, filename = parts
     if provider not in PROVIDERS:
-        raise InvalidImportFile(f"unknown provider {provider!r} in {key!r} (known: {', '.join(PROVIDERS)})")
+        hint = f"; did you mean {provider.lower()!r}?" if provider.lower() in PROVIDERS else ""
+        raise InvalidImportFile(
+            f"unknown provider {provider!r} in {key!r} (known: {', '.join(PROVIDERS)}){hint}"
+        )
     if not filename.lower().endswith(EXTENSIONS):
-        raise InvalidImportFile(f"unsupported file type {filename!r}: imports take .csv or .csv.gz")
+        raise InvalidImportFile(
+            f"unsupported file type {filename!r} in {key!r}: imports take .csv or .csv.gz"
+        )
     return ImportKey(key, provider, "" if target == NO_TARGET else target, filename)

@@ -125,7 +125,7 @@ def copy_errors(
 ) -> list[str]:
     """Copy each part's error report into S3 before its URL expires (the URL is read fresh here)."""
     keys = []
-    stem = job["source"]["key"].rsplit("/", 1)[1].removesuffix(".gz").removesuffix(".csv")
+    stem = importkey.parse(job["source"]["key"]).stem
     for result in job["results"]:
         if not result["has_errors_file"]:
             continue
