@@ -149,3 +149,11 @@ def test_a_header_too_large_for_the_state_once_escaped_is_refused_by_name(import
     assert "header is too large to carry through the workflow" in message
     assert result["batches"] == []
     assert all(len(payload.encode()) < STATE_DATA_LIMIT for payload in state_payloads(result))
+
+
+def test_batches_also_end_at_their_byte_bound_sending_each_contact_once(import_file):
+    result = which50(import_file, contacts=200, environment={"WHICH50_BATCH_BYTES": "2000"})
+    assert result["status"] == "SUCCEEDED"
+    assert result["batches"] == [42, 42, 42, 42, 32], "about 2,000 bytes of 47-byte rows each"
+    assert result["received"] == 200
+    assert result["received_more_than_once"] == []

@@ -47,6 +47,8 @@ class Which50Settings:
     email_fields: tuple[str, ...]
     sms_fields: tuple[str, ...]
     batch_size: int
+    # CSV bytes per push. Which50's own request limit is undocumented (ASP.NET's default is 4 MB).
+    batch_bytes: int = 4 * 1024 * 1024
 
 
 def _status_map(name: str) -> dict[str, str]:
@@ -122,5 +124,6 @@ def settings() -> Settings:
             email_fields=_csv("WHICH50_EMAIL_FIELDS") or ("Email", "EmailAddress"),
             sms_fields=_csv("WHICH50_SMS_FIELDS") or ("Mobile", "MobileNumber", "SMS"),
             batch_size=_int("WHICH50_BATCH_SIZE", 10_000),
+            batch_bytes=_int("WHICH50_BATCH_BYTES", Which50Settings.batch_bytes),
         ),
     )

@@ -93,7 +93,9 @@ class Which50Imports:
         for row, end in csvscan.records(stream, limits, cursor["offset"]):
             # The scan refused rows whose width differs from the header's: nothing can shift here.
             batch.append({"Values": {name: value for name, value in zip(names, row, strict=True) if name}})
-            if len(batch) == self._settings.batch_size:
+            # A batch ends at 10,000 contacts or at its byte bound: wide rows must not pile up in memory.
+            full = len(batch) == self._settings.batch_size
+            if full or end - cursor["offset"] >= self._settings.batch_bytes:
                 self._push(cursor, list_id, batch, end)
                 batch = []
                 if end < data_end and time.monotonic() > deadline:
