@@ -173,3 +173,10 @@ def test_rereading_records_keeps_the_record_bound():
     stream = io.BufferedReader(io.BytesIO(b"a@x.io\n" + b"b" * 5000 + b"\n"))
     with pytest.raises(InvalidImportFile, match="longer than 1024 bytes"):
         list(records(stream, Limits(max_record_bytes=1024), offset=6))
+
+
+def test_the_deadline_is_also_checked_every_few_mib_of_long_lines():
+    data = b"email,note\n" + b"".join(b"a@x.io," + b"n" * (2 * 1024 * 1024) + b"\n" for _ in range(5))
+    limits = Limits(max_record_bytes=3 * 1024 * 1024, max_field_chars=3 * 1024 * 1024)
+    with pytest.raises(InvalidImportFile, match="time allows"):
+        scan(io.BufferedReader(io.BytesIO(data)), False, limits, deadline=time.monotonic() - 1)

@@ -26,7 +26,8 @@ BOM = codecs.BOM_UTF8
 BINARY_SNIFF = b"\x00"
 SNIFF_BYTES = 8192
 RATIO_FLOOR_BYTES = 16 * 1024 * 1024  # below this, any ratio is fine: small files cannot hurt
-DEADLINE_EVERY_LINES = 1024  # how often the clock is read
+CLOCK_EVERY_LINES = 1024  # the clock is read every so many lines or bytes, whichever comes first
+CLOCK_EVERY_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class _Lines:
         self.budget_name = "header row is longer than {limit} bytes (MAX_IMPORT_HEADER_BYTES)"
         self.inflate_limit: int | None = None  # decompressed bytes allowed (gzip ratio)
         self.deadline: float | None = None  # time.monotonic() value
+        self._clock_at = offset + CLOCK_EVERY_BYTES
 
     def next_record(self) -> None:
         """The csv reader returned a record: the next one starts here, with a contact's budget."""
@@ -114,8 +116,10 @@ class _Lines:
                 f"gzip file inflates more than {self.limits.max_gzip_ratio} times its size "
                 f"(MAX_IMPORT_GZIP_RATIO): stopped at {self.consumed} bytes, row {self.row}"
             )
-        checked = self.deadline is not None and lines % DEADLINE_EVERY_LINES == 0
-        if checked and time.monotonic() > cast(float, self.deadline):
+        if self.deadline is None or (lines % CLOCK_EVERY_LINES and self.consumed < self._clock_at):
+            return
+        self._clock_at = self.consumed + CLOCK_EVERY_BYTES
+        if time.monotonic() > self.deadline:
             raise InvalidImportFile(
                 f"file takes longer to read than the function's time allows (SCAN_TIME_RESERVE_S): "
                 f"stopped at {self.consumed} bytes, row {self.row}"
