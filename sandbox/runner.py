@@ -14,7 +14,9 @@ from sandbox.stack import LocalStack, StackConfig, local_stack
 
 Printer = Callable[[str], None]
 EXECUTION_TIMEOUT_S = 300
-STATE_DATA_LIMIT = 256 * 1024  # Step Functions' cap on a state's input or output; moto does not enforce it
+# Step Functions' cap on a state's input or output. moto checks only a Task's result, and lets
+# States.ALL catch the error (on AWS no Catch sees it): the runner checks every payload in the history.
+STATE_DATA_LIMIT = 256 * 1024
 
 
 class StateDataLimitExceeded(RuntimeError):
