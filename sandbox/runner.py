@@ -14,6 +14,14 @@ from sandbox.stack import LocalStack, StackConfig, local_stack
 
 Printer = Callable[[str], None]
 EXECUTION_TIMEOUT_S = 300
+# Step Functions' cap on a state's input or output. moto checks only a Task's result, and lets
+# States.ALL catch the error (on AWS no Catch sees it): the runner checks every payload in the history.
+STATE_DATA_LIMIT = 256 * 1024
+
+
+class StateDataLimitExceeded(RuntimeError):
+    """A state's input or output was over 256 KiB: on AWS the execution would fail with
+    States.DataLimitExceeded, which no Catch sees, so no notification would be sent."""
 
 
 @dataclass
@@ -117,6 +125,9 @@ def follow_execution(stack: LocalStack, arn: str, name: str, say: Printer) -> di
             raise TimeoutError(f"execution {name} still running after {EXECUTION_TIMEOUT_S} s")
         time.sleep(0.05)
     say(f"execution {name}: {described['status']}")
+    oversized = oversized_payloads(printer.events)
+    if oversized:
+        raise StateDataLimitExceeded(f"execution {name}: {'; '.join(oversized)}")
     return {
         "status": described["status"],
         "execution_name": name,
@@ -128,6 +139,22 @@ def follow_execution(stack: LocalStack, arn: str, name: str, say: Printer) -> di
             "events": json.loads(json.dumps(printer.events, default=str)),  # timestamps as text
         },
     }
+
+
+def oversized_payloads(events: list[dict[str, Any]]) -> list[str]:
+    """Every input or output in the history that Step Functions would refuse, named by event and state."""
+    found = []
+    for event in events:
+        for details in event.values():
+            if not isinstance(details, dict):
+                continue
+            for field in ("input", "output"):
+                payload = details.get(field)
+                size = len(payload.encode()) if isinstance(payload, str) else 0
+                if size > STATE_DATA_LIMIT:
+                    where = f"{event['type']} {details.get('name', '')}".strip()
+                    found.append(f"{where}: {field} of {size} bytes")
+    return found
 
 
 def schedule_input(stack: LocalStack) -> dict[str, Any]:

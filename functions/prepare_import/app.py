@@ -10,4 +10,4 @@ from contact_jobs.observability import entry_point
 
 @entry_point(job_id=lambda event: event["execution"]["name"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return prepare_import(event["state"], event["execution"])
+    return prepare_import(event["state"], event["execution"], context.get_remaining_time_in_millis())

@@ -6,7 +6,9 @@ import pytest
 
 from sandbox.contacts import import_csv
 from sandbox.fake_sendgrid import KNOWN_LIST, FakeSendGridOptions
+from sandbox.runner import STATE_DATA_LIMIT
 from tests.integration.conftest import only_notification
+from tests.integration.hostile_uploads import one_long_line_gz, short_lines_bomb_gz, wide_header
 
 
 def test_import_with_invalid_rows_reports_errored_counts_and_the_errors_file(import_file):
@@ -87,6 +89,10 @@ def test_read_only_and_unknown_columns_are_warnings_in_the_notification(import_f
     ]
 
 
+TOO_WIDE = b"email,name\na@example.com,Ada\nb@example.com,Bob,Smith\n"
+TOO_NARROW = b"email,name\na@example.com\nb@example.com,Bob\n"
+LONG_FIELD = b"email,note\na@example.com,x\nb@example.com," + b"n" * 200 + b"\n"
+FIVE_PARTS_ALLOWED_FOUR = {"MAX_IMPORT_ROWS": "10", "MAX_IMPORT_PARTS": "4"}
 BAD_INPUTS = [
     ("empty file", {"body": b""}, "file is empty"),
     ("header only", {"body": b"email,first_name\n"}, "header but no contacts"),
@@ -99,6 +105,22 @@ BAD_INPUTS = [
      "unknown provider 'mailchimp'"),
     ("unknown list", {"contacts": 5, "list_id": "0b0e5e0c-0000-4000-8000-000000000000"},
      "HTTP 404: id: list ID does not exist"),
+    ("row with more fields than the header", {"body": TOO_WIDE},
+     "row 3 has 3 fields, more than the header's 2"),
+    ("row with fewer fields than the header", {"body": TOO_NARROW},
+     "row 2 has 1 fields, fewer than the header's 2"),
+    ("8,000 unmatched columns", {"body": wide_header(8000)},
+     "header has 8001 columns, more than 1000 (MAX_IMPORT_COLUMNS)"),
+    ("300 MiB line in a 300 KB gzip", {"body": one_long_line_gz(300), "key": "imports/sendgrid/_/l.csv.gz"},
+     "row 2 is longer than 1048576 bytes (MAX_IMPORT_RECORD_BYTES)"),
+    ("gzip bomb of short lines", {"body": short_lines_bomb_gz(32), "key": "imports/sendgrid/_/bomb.csv.gz"},
+     "gzip file inflates more than 100 times its size (MAX_IMPORT_GZIP_RATIO)"),
+    ("field over the field limit", {"body": LONG_FIELD, "environment": {"MAX_IMPORT_FIELD_CHARS": "100"}},
+     "row 3 has a field longer than 100 characters (MAX_IMPORT_FIELD_CHARS)"),
+    ("more parts than the limit", {"contacts": 50, "environment": FIVE_PARTS_ALLOWED_FOUR},
+     "more than 4 parts (MAX_IMPORT_PARTS)"),
+    ("reading outlasts the time budget", {"contacts": 2000, "environment": {"SCAN_TIME_RESERVE_S": "900"}},
+     "longer to read than the function's time allows (SCAN_TIME_RESERVE_S)"),
 ]  # fmt: skip
 
 
@@ -133,3 +155,22 @@ def test_upload_uri_got_every_header_an_exact_length_and_no_api_key(import_file)
     result = import_file(contacts=50)
     assert result["upload_problems"] == []
     assert result["counts"]["created"] == 50
+
+
+def test_a_header_at_the_column_limit_keeps_every_state_under_256_kib(import_file):
+    """1,000 columns (MAX_IMPORT_COLUMNS), 999 unmatched, near the header's 64 KiB: warnings capped."""
+    result = import_file(body=wide_header(999, name_bytes=60))
+    assert result["status"] == "SUCCEEDED"
+    warnings = only_notification(result)["message"]["warnings"]
+    assert len(warnings) == 20
+    assert warnings[-1] == "... and 980 more warnings like these"
+    largest = max(len(payload.encode()) for payload in state_payloads(result))
+    assert 60_000 < largest < STATE_DATA_LIMIT
+
+
+def state_payloads(result):
+    for history in result["history"]:
+        for event in history["events"]:
+            for details in event.values():
+                if isinstance(details, dict):
+                    yield from (details[f] for f in ("input", "output") if isinstance(details.get(f), str))

@@ -3,7 +3,10 @@
 import pytest
 
 from sandbox.fake_which50 import FakeWhich50Options
+from sandbox.runner import STATE_DATA_LIMIT
 from tests.integration.conftest import only_notification
+from tests.integration.hostile_uploads import wide_header
+from tests.integration.test_import_workflow import state_payloads
 
 FAST = FakeWhich50Options(progress_s=0.05)
 
@@ -100,6 +103,10 @@ BAD_INPUTS = [
     ("list id not a number", {"body": b"Email\na@example.com\n", "key": "imports/which50/newsletter/c.csv"},
      "must be a number"),
     ("unknown list", {"contacts": 5, "list_id": "999"}, "HTTP 404"),
+    ("row with more fields than the header", {"body": b"Email,FirstName\na@example.com,Ada,Lovelace\n"},
+     "row 2 has 3 fields, more than the header's 2"),
+    ("row with fewer fields than the header", {"body": b"Email,Name\na@example.com,Ada\nb@example.com\n"},
+     "row 3 has 1 fields, fewer than the header's 2"),
 ]  # fmt: skip
 
 
@@ -118,3 +125,35 @@ def test_a_refused_api_key_fails_with_which50s_401(import_file):
     result = which50(import_file, contacts=5, secret_api_key="w50-revoked")
     assert "HTTP 401" in only_notification(result)["message"]["error"]["message"]
     assert result["batches"] == []
+
+
+def test_a_lower_case_email_header_is_sent_as_which50s_email_field(import_file):
+    body = b"email,FirstName\n" + b"".join(f"contact{i}@example.com,Ada\n".encode() for i in range(20))
+    result = which50(import_file, body=body)
+    assert result["status"] == "SUCCEEDED"
+    assert result["received_more_than_once"] == [], "each contact arrived under its own Email value"
+    assert only_notification(result)["message"]["counts"] == {
+        "requested": 20,
+        "created": 20,
+        "updated": 0,
+        "errored": 0,
+    }
+
+
+def test_a_header_too_large_for_the_state_once_escaped_is_refused_by_name(import_file):
+    """Under 64 KiB as bytes, but each 'é' takes six bytes in the state's JSON, in the header and again
+    in the field names: without the check the state would pass 256 KiB and no notification be sent."""
+    result = which50(import_file, body=wide_header(999, name_bytes=60, letter="é"))
+    assert result["status"] == "FAILED"
+    message = only_notification(result)["message"]["error"]["message"]
+    assert "header is too large to carry through the workflow" in message
+    assert result["batches"] == []
+    assert all(len(payload.encode()) < STATE_DATA_LIMIT for payload in state_payloads(result))
+
+
+def test_batches_also_end_at_their_byte_bound_sending_each_contact_once(import_file):
+    result = which50(import_file, contacts=200, environment={"WHICH50_BATCH_BYTES": "2000"})
+    assert result["status"] == "SUCCEEDED"
+    assert result["batches"] == [42, 42, 42, 42, 32], "about 2,000 bytes of 47-byte rows each"
+    assert result["received"] == 200
+    assert result["received_more_than_once"] == []

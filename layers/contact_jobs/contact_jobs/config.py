@@ -47,6 +47,8 @@ class Which50Settings:
     email_fields: tuple[str, ...]
     sms_fields: tuple[str, ...]
     batch_size: int
+    # CSV bytes per push. Which50's own request limit is undocumented (ASP.NET's default is 4 MB).
+    batch_bytes: int = 4 * 1024 * 1024
 
 
 def _status_map(name: str) -> dict[str, str]:
@@ -82,6 +84,7 @@ class Settings:
     copy_concurrency: int
     copy_buffered_parts: int
     import_limits: Limits
+    scan_time_reserve_s: int
     send_time_budget_s: int
     which50: "Which50Settings"
 
@@ -109,7 +112,15 @@ def settings() -> Settings:
         import_limits=Limits(
             max_rows=_int("MAX_IMPORT_ROWS", Limits.max_rows),
             max_bytes=_int("MAX_IMPORT_BYTES", Limits.max_bytes),
+            max_parts=_int("MAX_IMPORT_PARTS", Limits.max_parts),
+            max_header_bytes=_int("MAX_IMPORT_HEADER_BYTES", Limits.max_header_bytes),
+            max_columns=_int("MAX_IMPORT_COLUMNS", Limits.max_columns),
+            max_record_bytes=_int("MAX_IMPORT_RECORD_BYTES", Limits.max_record_bytes),
+            max_field_chars=_int("MAX_IMPORT_FIELD_CHARS", Limits.max_field_chars),
+            max_gzip_ratio=_int("MAX_IMPORT_GZIP_RATIO", Limits.max_gzip_ratio),
         ),
+        # PrepareImport stops reading this long before its Lambda timeout, with a named reason.
+        scan_time_reserve_s=_int("SCAN_TIME_RESERVE_S", 60),
         send_time_budget_s=_int("SEND_TIME_BUDGET_S", 600),
         which50=Which50Settings(
             api_base=os.environ.get("WHICH50_API_BASE", "").rstrip("/"),
@@ -120,5 +131,6 @@ def settings() -> Settings:
             email_fields=_csv("WHICH50_EMAIL_FIELDS") or ("Email", "EmailAddress"),
             sms_fields=_csv("WHICH50_SMS_FIELDS") or ("Mobile", "MobileNumber", "SMS"),
             batch_size=_int("WHICH50_BATCH_SIZE", 10_000),
+            batch_bytes=_int("WHICH50_BATCH_BYTES", Which50Settings.batch_bytes),
         ),
     )

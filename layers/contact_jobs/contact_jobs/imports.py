@@ -3,6 +3,7 @@ providers lives in an ``ImportAdapter`` (``imports_sendgrid``, ``imports_which50
 adapter, not a new workflow. The state carries the source's bucket, key and version, the part plan,
 cursors and provider job ids; never contact data, never URLs."""
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -10,14 +11,19 @@ from typing import Any, Protocol
 
 from contact_jobs import csvscan, importkey
 from contact_jobs.config import PollSettings
-from contact_jobs.errors import ImportFailed
+from contact_jobs.errors import ImportFailed, InvalidImportFile
 from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.polling import first_poll, next_poll
-from contact_jobs.streams import open_object
+from contact_jobs.streams import open_sized
 from contact_jobs.transfer import CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 
 COUNTS = ("requested", "created", "updated", "errored")
+MAX_WARNINGS = 20  # the rest are counted in one more warning
+# Step Functions refuses a state over 256 KiB with States.DataLimitExceeded, which no Catch sees (no
+# notification). The prepared job is held well under it: the rest of the state (results per part, the
+# notification, an error) must fit beside it.
+MAX_PREPARED_JOB_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,18 @@ def prepare(
     limits: csvscan.Limits,
     execution: dict[str, str],
     poll: PollSettings,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
-    """Check the file (one streaming pass), map its columns, check the target: before anything is sent."""
+    """Check the file (one streaming pass, done by ``deadline``), map its columns, check the target:
+    before anything is sent."""
     source = state["source"]
     key = importkey.parse(source["key"])
-    body = open_object(s3, source["bucket"], source["key"], source.get("version_id"))
-    scanned = csvscan.scan(body, key.gzipped, adapter.limits(limits))
+    body, size = open_sized(s3, source["bucket"], source["key"], source.get("version_id"))
+    read_limits = adapter.limits(limits)
+    scanned = csvscan.scan(body, key.gzipped, read_limits, compressed_size=size, deadline=deadline)
     mapping = adapter.map_fields(scanned.header)
     adapter.check_target(key.target)
-    return {
+    job = {
         "operation": "import",
         "provider": key.provider,
         "job_id": execution["name"],
@@ -76,9 +85,10 @@ def prepare(
         "target": key.target,
         "errors_prefix": key.errors_prefix,
         "field_mappings": mapping.field_ids,
-        "warnings": mapping.warnings,
+        "warnings": capped(mapping.warnings),
         "header": scanned.header_bytes.decode(),
         "rows": scanned.rows,
+        "limits": asdict(read_limits),  # later reads of the file keep the bounds it was checked with
         # One part uploads the object as it is (gzip too); several upload header + their slice.
         "parts": [asdict(part) for part in scanned.parts],
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
@@ -86,6 +96,26 @@ def prepare(
         "state": "sending",
         "poll": first_poll(poll).as_dict(),
     }
+    _check_state_size(job)
+    return job
+
+
+def capped(warnings: list[str]) -> list[str]:
+    """At most ``MAX_WARNINGS``: the last one says how many more there were."""
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    more = len(warnings) - (MAX_WARNINGS - 1)
+    return [*warnings[: MAX_WARNINGS - 1], f"... and {more} more warnings like these"]
+
+
+def _check_state_size(job: dict[str, Any]) -> None:
+    size = len(json.dumps(job))  # ASCII-escaped: never less than what Step Functions counts
+    if size > MAX_PREPARED_JOB_BYTES:
+        raise InvalidImportFile(
+            f"header is too large to carry through the workflow: the job would take {size} bytes of "
+            f"state, more than {MAX_PREPARED_JOB_BYTES}; use fewer or shorter column names "
+            f"({len(job['field_mappings'])} columns now)"
+        )
 
 
 def send(job: dict[str, Any], adapter: ImportAdapter, s3: Any, budget_s: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 across calls), then ``/run``. A push that fails after its HTTP retries returns the cursor of the last
 batch Which50 accepted, so the next call neither resends nor skips a batch."""
 
+import dataclasses
 import time
 from typing import Any
 
@@ -14,7 +15,6 @@ from contact_jobs.providers.which50 import Which50Client
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5
-NO_SPLIT = csvscan.Limits(max_rows=10**12, max_bytes=10**15)  # one job takes the whole file
 
 
 class Which50Imports:
@@ -25,17 +25,20 @@ class Which50Imports:
         self._settings = settings
 
     def limits(self, configured: csvscan.Limits) -> csvscan.Limits:
-        return NO_SPLIT
+        # One job takes the whole file: no parts. The reading bounds stay as configured.
+        return dataclasses.replace(configured, max_rows=10**12, max_bytes=10**15)
 
     def map_fields(self, header: list[str]) -> FieldMapping:
+        """Which50 keys values by field name as it spells it: a column that names a known field in
+        another case (``email``) is sent under Which50's spelling (``Email``), or it would be ignored."""
+        identifiers = (*self._settings.email_fields, *self._settings.sms_fields)
+        canonical = {name.lower(): name for name in identifiers}
         names = [column.strip() for column in header]
-        identifiers = {name.lower() for name in (*self._settings.email_fields, *self._settings.sms_fields)}
-        if not identifiers.intersection(name.lower() for name in names):
-            wanted = ", ".join((*self._settings.email_fields, *self._settings.sms_fields))
+        if not canonical.keys() & {name.lower() for name in names}:
             raise InvalidImportFile(
-                f"no identifier column: the header needs an email or SMS column ({wanted})"
+                f"no identifier column: the header needs an email or SMS column ({', '.join(identifiers)})"
             )
-        field_names: list[str | None] = list(names)
+        field_names: list[str | None] = [canonical.get(name.lower(), name) for name in names]
         return FieldMapping(field_names, [])
 
     def check_target(self, target: str) -> None:
@@ -85,9 +88,14 @@ class Which50Imports:
             return True
         batch: list[dict[str, Any]] = []
         end = cursor["offset"]
-        for row, end in csvscan.records(open_at(s3, job["source"], cursor["offset"]), cursor["offset"]):
-            batch.append({"Values": {name: value for name, value in zip(names, row, strict=False) if name}})
-            if len(batch) == self._settings.batch_size:
+        limits = csvscan.Limits(**job.get("limits", {}))
+        stream = open_at(s3, job["source"], cursor["offset"])
+        for row, end in csvscan.records(stream, limits, cursor["offset"]):
+            # The scan refused rows whose width differs from the header's: nothing can shift here.
+            batch.append({"Values": {name: value for name, value in zip(names, row, strict=True) if name}})
+            # A batch ends at 10,000 contacts or at its byte bound: wide rows must not pile up in memory.
+            full = len(batch) == self._settings.batch_size
+            if full or end - cursor["offset"] >= self._settings.batch_bytes:
                 self._push(cursor, list_id, batch, end)
                 batch = []
                 if end < data_end and time.monotonic() > deadline:

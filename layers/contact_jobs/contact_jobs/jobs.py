@@ -1,5 +1,6 @@
 """Entry points for the state machine's Tasks: pick the operation's steps and give them their clients."""
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -89,10 +90,18 @@ def _job_outcome_metrics(document: dict[str, Any]) -> None:
         metric("ContactsImported", (counts["created"] or 0) + (counts["updated"] or 0), operation, provider)
 
 
-def prepare_import(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
+def prepare_import(
+    state: dict[str, Any], execution: dict[str, str], remaining_ms: int | None = None
+) -> dict[str, Any]:
+    """``remaining_ms``: the Lambda's time left; the scan stops SCAN_TIME_RESERVE_S before it runs out."""
     adapter = runtime.import_adapter(str(state.get("provider") or ""))
     config = settings()
-    job = imports.prepare(state, adapter, runtime.s3_client(), config.import_limits, execution, config.poll)
+    deadline = None
+    if remaining_ms is not None:
+        deadline = time.monotonic() + remaining_ms / 1000 - config.scan_time_reserve_s
+    job = imports.prepare(
+        state, adapter, runtime.s3_client(), config.import_limits, execution, config.poll, deadline
+    )
     logger.info(
         "import prepared",
         extra={"rows": job["rows"], "parts": len(job["parts"]), "warnings": job["warnings"]},
