@@ -50,6 +50,13 @@ class InvocationCredentials:
         token: str | None = self.get_frozen_credentials().token
         return token
 
+    @property
+    def account_id(self) -> str | None:
+        return None  # botocore then takes the account from the endpoint, as for keys without one
+
+    def get_deferred_property(self, name: str) -> Callable[[], Any]:
+        return lambda: getattr(self, name)
+
 
 @contextmanager
 def signing_as(role: ReadOnlyCredentials) -> Iterator[None]:

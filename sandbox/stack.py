@@ -212,7 +212,7 @@ class Role:
     credentials: ReadOnlyCredentials  # assumed, as Lambda or Step Functions would assume it
 
 
-def _create_admin() -> ReadOnlyCredentials:
+def create_admin() -> ReadOnlyCredentials:
     """An IAM user allowed everything: the sandbox's own calls are signed as it (created before IAM is
     enforced, like the account's administrator who deploys)."""
     iam = boto3.client("iam", region_name=REGION)
@@ -304,7 +304,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
         )
         stack.enter_context(_process_environment({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}))
-        stack.enter_context(invocation_credentials(sandbox=_create_admin()))
+        stack.enter_context(invocation_credentials(sandbox=create_admin()))
         stack.enter_context(enable_iam_authentication())
         secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=SECRET_NAME, SecretString=config.api_key
