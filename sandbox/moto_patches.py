@@ -4,9 +4,10 @@ moto runs Lambda code in Docker, which these machines do not have, and its state
 really sleeps in Wait states and Retry back-offs. With IAM enforced, moto checks SNS, Step Functions,
 Secrets Manager and Lambda calls against the resource "*" only (so a grant on an ARN never matches) and
 Lambda's Invoke under the operation's name: the patches below give those calls their resource's ARN and
-IAM action name, sign the interpreter's Lambda calls with the state machine's role, and let S3's
-AccessDenied name the principal and the action as AWS does. Each patch here has a smoke test
-(tests/integration/test_moto_patches.py), so a moto upgrade that moves these internals fails loudly.
+IAM action name, check DeleteObjects key by key, sign the interpreter's Lambda calls with the state
+machine's role, and let S3's AccessDenied name the principal and the action as AWS does. Each patch here
+has a smoke test (tests/integration/test_moto_patches.py), so a moto upgrade that moves these internals
+fails loudly.
 """
 
 import json
@@ -14,6 +15,7 @@ import threading
 import time
 import types
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.iam.access_control import IAMRequest, S3IAMRequest
 from moto.s3.exceptions import S3ClientError
+from moto.s3.responses import S3Response
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -189,6 +192,28 @@ def _s3_access_denied(self: S3IAMRequest) -> None:
     )
 
 
+_authorize_s3 = S3Response._authenticate_and_authorize_s3_action
+
+
+def _authorize_each_deleted_key(
+    self: S3Response, bucket_name: str | None = None, key_name: str | None = None
+) -> None:
+    """DeleteObjects: AWS checks s3:DeleteObject on each key, moto on the bucket (so a grant on a prefix
+    never matches, and a refusal is reported per key, where a Quiet delete's caller may not look). Here
+    each key is checked, and one refused key refuses the request: stricter than AWS, and loud."""
+    if (
+        key_name is None
+        and bucket_name
+        and self.data.get("Action") == "DeleteObject"
+        and self.is_delete_keys()
+    ):
+        body = ElementTree.fromstring(self.body)  # noqa: S314 - a request botocore built in this process
+        for key in (element.text for element in body.iter() if element.tag.rpartition("}")[2] == "Key"):
+            _authorize_s3(self, bucket_name=bucket_name, key_name=key)
+        return
+    _authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
+
+
 def _lambda_client_signed_as(role: ReadOnlyCredentials) -> Callable[..., Any]:
     """The interpreter's Lambda client (moto signs it with made-up keys): signed as the state machine's
     role, as Step Functions invokes the task's function."""
@@ -222,6 +247,7 @@ def enforced_iam(state_machine_role: ReadOnlyCredentials) -> Iterator[None]:
         _resource(LambdaResponse, _lambda_function_arn),
         mock.patch.object(IAMRequest, "__init__", _request_with_iam_action),
         mock.patch.object(S3IAMRequest, "_raise_access_denied", _s3_access_denied),
+        mock.patch.object(S3Response, "_authenticate_and_authorize_s3_action", _authorize_each_deleted_key),
         mock.patch.object(lambda_eval_utils, "boto_client_for", _lambda_client_signed_as(state_machine_role)),
     ):  # fmt: skip
         yield

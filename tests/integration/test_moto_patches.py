@@ -20,6 +20,7 @@ from moto.awslambda.responses import LambdaResponse
 from moto.core import enable_iam_authentication
 from moto.core.responses import BaseResponse
 from moto.iam.access_control import IAMRequestBase
+from moto.s3.responses import S3Response
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -182,3 +183,20 @@ def test_services_without_their_own_resource_are_checked_against_the_patched_one
         assert not hasattr(responses, "_determine_resource"), (
             f"moto now names {responses.__name__}'s resource"
         )
+
+
+def test_delete_objects_is_checked_key_by_key_against_the_object_arns(enforced):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="least-privilege", CreateBucketConfiguration={"LocationConstraint": REGION})
+    for key in ("backups/a", "backups/b", "other/c"):
+        s3.put_object(Bucket="least-privilege", Key=key, Body=b"x")
+    role = enforced({"Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::least-privilege/backups/*"})
+    with signing_as(role):
+        granted = [{"Key": "backups/a"}, {"Key": "backups/b"}]
+        s3.delete_objects(Bucket="least-privilege", Delete={"Objects": granted, "Quiet": True})
+        with pytest.raises(ClientError, match="not authorized to perform: s3:DeleteObject"):
+            s3.delete_objects(
+                Bucket="least-privilege", Delete={"Objects": [{"Key": "other/c"}], "Quiet": True}
+            )
+    assert [item["Key"] for item in s3.list_objects_v2(Bucket="least-privilege")["Contents"]] == ["other/c"]
+    assert 'self.data["Action"] = "DeleteObject"' in inspect.getsource(S3Response._bucket_response_post)
