@@ -93,8 +93,9 @@ def state_machine_roles(resources: dict[str, Any]) -> dict[str, str]:
 
 
 def create_roles(template: Template, iam: Any, trusted_principal: str) -> dict[str, str]:
-    """Every role of the transformed template, in moto: role logical id -> ARN. The stack's managed
-    policies become managed policies attached by ARN; AWS-managed ones (AWSLambdaBasicExecutionRole,
+    """The roles of the transformed template that a function or state machine runs as, in moto: role
+    logical id -> ARN (not the schedule's: the sandbox starts backups itself). The stack's managed policies
+    become managed policies attached by ARN; AWS-managed ones (AWSLambdaBasicExecutionRole,
     AWSXrayWriteOnlyAccess) only grant logs and X-Ray writes, which moto does not check: they are left out.
     The trust policy names the principal that stands in for Lambda and Step Functions here."""
     resources = sam_transform(template.body, template.parameters)
@@ -108,10 +109,10 @@ def create_roles(template: Template, iam: Any, trusted_principal: str) -> dict[s
             {"Effect": "Allow", "Principal": {"AWS": trusted_principal}, "Action": "sts:AssumeRole"}
         ],
     }
+    used = {*function_roles(resources).values(), *state_machine_roles(resources).values()}
     return {
-        logical: _create_role(template, iam, logical, spec["Properties"], json.dumps(trust))
-        for logical, spec in resources.items()
-        if spec["Type"] == "AWS::IAM::Role"
+        logical: _create_role(template, iam, logical, resources[logical]["Properties"], json.dumps(trust))
+        for logical in sorted(used)
     }
 
 

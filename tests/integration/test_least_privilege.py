@@ -39,7 +39,8 @@ def without_action(function: str, sid: str, action: str) -> Edit:
 
 
 def backup_with(template: Path) -> dict[str, Any]:
-    """A scheduled backup of 100 contacts on a stack built from ``template``: its status and notifications."""
+    """A scheduled backup of 100 contacts on a stack built from ``template``: its status, notifications
+    and the keys left in the backup bucket."""
     options = FakeSendGridOptions(export_ready_after_s=0.05, contacts=100)
     with FakeSendGrid(options) as fake:
         config = StackConfig(
@@ -51,12 +52,18 @@ def backup_with(template: Path) -> dict[str, Any]:
         with local_stack(config) as stack:
             queue_url = subscribe_queue(stack)
             result = run_execution(stack, "least-privilege", schedule_input(stack), say=lambda line: None)
-            return {**result, "notifications": received_notifications(stack, queue_url)}
+            listed = stack.client("s3").list_objects_v2(Bucket=stack.backup_bucket).get("Contents", [])
+            return {
+                **result,
+                "notifications": received_notifications(stack, queue_url),
+                "keys": [item["Key"] for item in listed],
+            }
 
 
 def test_the_unchanged_template_grants_every_permission_a_backup_uses(tmp_path):
     result = backup_with(template_copy(tmp_path, lambda body: None))
     assert result["status"] == "SUCCEEDED"
+    assert any(key.endswith("/manifest.json") for key in result["keys"])
 
 
 def test_copy_export_file_without_put_object_fails_the_backup_with_access_denied_naming_both(tmp_path):
@@ -67,3 +74,14 @@ def test_copy_export_file_without_put_object_fails_the_backup_with_access_denied
     assert "AccessDenied" in error["message"], error
     assert "assumed-role/CopyExportFileFunctionRole/CopyExportFileFunction" in error["message"], error
     assert "not authorized to perform: s3:PutObject" in error["message"], error
+
+
+def test_write_manifest_without_put_object_fails_and_the_discard_removes_the_copies_as_its_own_role(tmp_path):
+    edit = without_action("WriteManifestFunction", "CheckFilesWriteManifest", "s3:PutObject")
+    result = backup_with(template_copy(tmp_path, edit))
+    assert result["status"] == "FAILED"
+    error = only_notification(result)["message"]["error"]
+    assert "assumed-role/WriteManifestFunctionRole/WriteManifestFunction" in error["message"], error
+    assert "not authorized to perform: s3:PutObject" in error["message"], error
+    assert result["states"][-3:] == ["DiscardPartialBackup", "NotifyFailed", "JobFailed"]
+    assert result["keys"] == [], "DiscardPartialBackup listed and deleted the copied files"
