@@ -179,7 +179,13 @@ def _name_functions(template: Template) -> None:
         template.physical[logical] = (logical, {"Arn": arn})
 
 
-def _create_functions(template: Template, roles: dict[str, "Role"]) -> dict[str, InProcessFunction]:
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    credentials: ReadOnlyCredentials  # assumed, as Lambda or Step Functions would assume it
+
+
+def _create_functions(template: Template, roles: dict[str, Role]) -> dict[str, InProcessFunction]:
     client = boto3.client("lambda", region_name=REGION)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
@@ -204,12 +210,6 @@ def _create_functions(template: Template, roles: dict[str, "Role"]) -> dict[str,
             role=roles[logical].credentials,
         )
     return functions
-
-
-@dataclass(frozen=True)
-class Role:
-    arn: str
-    credentials: ReadOnlyCredentials  # assumed, as Lambda or Step Functions would assume it
 
 
 def create_admin() -> ReadOnlyCredentials:

@@ -85,3 +85,20 @@ def test_write_manifest_without_put_object_fails_and_the_discard_removes_the_cop
     assert "not authorized to perform: s3:PutObject" in error["message"], error
     assert result["states"][-3:] == ["DiscardPartialBackup", "NotifyFailed", "JobFailed"]
     assert result["keys"] == [], "DiscardPartialBackup listed and deleted the copied files"
+
+
+def without_invoke_of(function: str) -> Edit:
+    def edit(body: dict[str, Any]) -> None:
+        (policy,) = body["Resources"]["ContactJobsStateMachine"]["Properties"]["Policies"]
+        (statement,) = [s for s in policy["Statement"] if s["Sid"] == "InvokeTheWorkflowsFunctions"]
+        statement["Resource"].remove({"Fn::GetAtt": [function, "Arn"]})
+
+    return edit
+
+
+def test_a_state_machine_role_that_may_not_invoke_copy_export_file_fails_the_backup_naming_it(tmp_path):
+    result = backup_with(template_copy(tmp_path, without_invoke_of("CopyExportFileFunction")))
+    assert result["status"] == "FAILED"
+    error = only_notification(result)["message"]["error"]
+    assert "assumed-role/ContactJobsStateMachineRole/ContactJobsStateMachine" in error["message"], error
+    assert "not authorized to perform: lambda:InvokeFunction" in error["message"], error
