@@ -1,8 +1,13 @@
 """The few places where the sandbox reaches into moto (pinned in requirements-dev.txt).
 
 moto runs Lambda code in Docker, which these machines do not have, and its state machine interpreter
-really sleeps in Wait states and Retry back-offs. Each patch here has a smoke test
-(tests/integration/test_moto_patches.py), so a moto upgrade that moves these internals fails loudly.
+really sleeps in Wait states and Retry back-offs. With IAM enforced, moto checks SNS, Step Functions,
+Secrets Manager and Lambda calls against the resource "*" only (so a grant on an ARN never matches) and
+Lambda's Invoke under the operation's name: the patches below give those calls their resource's ARN and
+IAM action name, check DeleteObjects key by key, sign the interpreter's Lambda calls with the state
+machine's role, and let S3's AccessDenied name the principal and the action as AWS does. Each patch here
+has a smoke test (tests/integration/test_moto_patches.py), so a moto upgrade that moves these internals
+fails loudly.
 """
 
 import json
@@ -10,17 +15,32 @@ import threading
 import time
 import types
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote, urlsplit
 
+import boto3
+from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from moto.awslambda.models import LambdaFunction
+from moto.awslambda.responses import LambdaResponse
+from moto.iam.access_control import IAMRequest, S3IAMRequest
+from moto.s3.exceptions import S3ClientError
+from moto.s3.responses import S3Response
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from sandbox.identity import signing_as
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _running = threading.local()
@@ -69,6 +89,7 @@ class InProcessFunction:
     handler: Handler
     memory_mb: int
     timeout_s: int
+    role: ReadOnlyCredentials  # its function role's assumed-role credentials: the handler signs with them
 
 
 def _invoke_in_process(functions: dict[str, InProcessFunction], recorder: Recorder) -> Callable[..., bytes]:
@@ -80,7 +101,8 @@ def _invoke_in_process(functions: dict[str, InProcessFunction], recorder: Record
             recorder.invocations.append(self.function_name)
         _running.handler = True
         try:
-            result = target.handler(event, context)
+            with signing_as(target.role):
+                result = target.handler(event, context)
         except Exception as exc:
             # The shape Lambda gives an unhandled error: Step Functions matches Retry/Catch on errorType.
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -125,10 +147,116 @@ def _serialised_parse(definition: str) -> Any:
             Preprocessor._query_language_per_scope.clear()
 
 
+def _arn_param(*names: str) -> Callable[[Any], str]:
+    """The resource IAM checks a call against: the first of these request parameters given as an ARN."""
+
+    def determine_resource(self: Any) -> str:
+        for name in names:
+            value = self._get_param(name)
+            if isinstance(value, str) and value.startswith("arn:"):
+                return value
+        return "*"  # a name instead of an ARN: only a wildcard grant matches, so it fails closed
+
+    return determine_resource
+
+
+def _lambda_function_arn(self: LambdaResponse) -> str:
+    """An invoke's function, from its path (a name or an ARN, URL-encoded)."""
+    path = unquote(urlsplit(self.path).path)
+    if "/functions/" not in path:
+        return "*"
+    name = path.split("/functions/", 1)[1].split("/", 1)[0]
+    return (
+        name
+        if name.startswith("arn:")
+        else f"arn:aws:lambda:{self.region}:{self.current_account}:function:{name}"
+    )
+
+
+# API operations whose IAM action has another name (moto checks the operation's name).
+IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
+_unnamed_request_init = IAMRequest.__init__
+
+
+def _request_with_iam_action(self: IAMRequest, *args: Any, **kwargs: Any) -> None:
+    _unnamed_request_init(self, *args, **kwargs)
+    self._action = IAM_ACTIONS.get(self._action, self._action)
+
+
+def _s3_access_denied(self: S3IAMRequest) -> None:
+    """What AWS says (moto says only "Access Denied"): who was refused what."""
+    raise S3ClientError(
+        "AccessDenied",
+        f"User: {self._access_key.arn} is not authorized to perform: {self._action} "
+        "because no identity-based policy allows the action",
+    )
+
+
+_authorize_s3 = S3Response._authenticate_and_authorize_s3_action
+
+
+def _authorize_each_deleted_key(
+    self: S3Response, bucket_name: str | None = None, key_name: str | None = None
+) -> None:
+    """DeleteObjects: AWS checks s3:DeleteObject on each key, moto on the bucket (so a grant on a prefix
+    never matches, and a refusal is reported per key, where a Quiet delete's caller may not look). Here
+    each key is checked, and one refused key refuses the request: stricter than AWS, and loud."""
+    if (
+        key_name is None
+        and bucket_name
+        and self.data.get("Action") == "DeleteObject"
+        and self.is_delete_keys()
+    ):
+        body = ElementTree.fromstring(self.body)  # noqa: S314 - a request botocore built in this process
+        for key in (element.text for element in body.iter() if element.tag.rpartition("}")[2] == "Key"):
+            _authorize_s3(self, bucket_name=bucket_name, key_name=key)
+        return
+    _authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
+
+
+def _lambda_client_signed_as(role: ReadOnlyCredentials) -> Callable[..., Any]:
+    """The interpreter's Lambda client (moto signs it with made-up keys): signed as the state machine's
+    role, as Step Functions invokes the task's function."""
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            aws_access_key_id=role.access_key,
+            aws_secret_access_key=role.secret_key,
+            aws_session_token=role.token,
+            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+        )
+
+    return boto_client_for
+
+
+def _resource(responses: type, determine: Callable[[Any], str]) -> Any:
+    """moto's request handler asks for ``_determine_resource`` where a service defines it (SQS, IAM, STS)."""
+    return mock.patch.object(responses, "_determine_resource", determine, create=True)
+
+
+@contextmanager
+def enforced_iam(state_machine_role: ReadOnlyCredentials) -> Iterator[None]:
+    """IAM identity policies checked against the resource each call names, the state machine invoking
+    its functions as its own role."""
+    with (
+        _resource(SNSResponse, _arn_param("TopicArn", "TargetArn")),
+        _resource(StepFunctionResponse, _arn_param("stateMachineArn", "executionArn")),
+        _resource(SecretsManagerResponse, _arn_param("SecretId")),
+        _resource(LambdaResponse, _lambda_function_arn),
+        mock.patch.object(IAMRequest, "__init__", _request_with_iam_action),
+        mock.patch.object(S3IAMRequest, "_raise_access_denied", _s3_access_denied),
+        mock.patch.object(S3Response, "_authenticate_and_authorize_s3_action", _authorize_each_deleted_key),
+        mock.patch.object(lambda_eval_utils, "boto_client_for", _lambda_client_signed_as(state_machine_role)),
+    ):  # fmt: skip
+        yield
+
+
 @contextmanager
 def patched_moto(functions: dict[str, InProcessFunction], recorder: Recorder) -> Iterator[None]:
-    """Run Lambda handlers in this process, scale the interpreter's waits by ``time_scale``, and parse
-    definitions one at a time."""
+    """Run Lambda handlers in this process (each signing as its role), scale the interpreter's waits by
+    ``time_scale``, and parse definitions one at a time."""
     with (
         mock.patch.object(LambdaFunction, "invoke", _invoke_in_process(functions, recorder)),
         mock.patch.object(WaitFunction, "_wait_interval", _scaled_wait(recorder)),

@@ -1,5 +1,6 @@
-"""The deployed stack, rebuilt in moto from template.yaml: buckets, topic, secret, functions (run in this
-process), and the state machine with its real definition and substitutions."""
+"""The deployed stack, rebuilt in moto from template.yaml: buckets, topic, secret, queue, roles, functions
+(run in this process, each as its own role, IAM enforced), and the state machine with its real definition
+and substitutions."""
 
 import importlib.util
 import io
@@ -12,14 +13,19 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from botocore.credentials import ReadOnlyCredentials
 from moto import mock_aws
+from moto.core import enable_iam_authentication
 
-from sandbox.moto_patches import InProcessFunction, Recorder, in_lambda_handler, patched_moto
-from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, Template, TemplateError
+from sandbox.identity import invocation_credentials
+from sandbox.moto_patches import InProcessFunction, Recorder, enforced_iam, in_lambda_handler, patched_moto
+from sandbox.roles import create_roles, function_roles, sam_transform, state_machine_roles
+from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, TEMPLATE, Template, TemplateError
 from sandbox.tls import loopback_certificate
 
 # moto's interpreter logs every caught Task error with its whole parse tree; the sandbox prints its own.
@@ -27,7 +33,7 @@ logging.getLogger("moto").setLevel(logging.CRITICAL)
 LAYER_DIR = ROOT / "layers" / "contact_jobs"
 SECRET_NAME = "contact-jobs/sendgrid-api-key"  # noqa: S105 - a name, not a secret
 WHICH50_SECRET_NAME = "contact-jobs/which50-api-key"  # noqa: S105 - a name, not a secret
-ROLE_NAME = "contact-jobs-sandbox-role"
+ADMIN_USER = "contact-jobs-sandbox-admin"  # the sandbox's own identity: setup, uploads, what tests read
 
 
 @dataclass
@@ -40,6 +46,7 @@ class StackConfig:
     environment: dict[str, str] = field(default_factory=dict)  # extra variables (tests lower limits)
     which50_base_url: str | None = None
     which50_api_key: str | None = None
+    template: Path = TEMPLATE  # tests load a copy with a planted defect
 
 
 @dataclass
@@ -155,21 +162,41 @@ def _create_topics(template: Template, sns: Any) -> None:
         template.physical[logical] = (arn, {"TopicName": arn.rsplit(":", 1)[1], "TopicArn": arn})
 
 
-def _create_functions(template: Template, role_arn: str) -> dict[str, InProcessFunction]:
+def _create_queues(template: Template, sqs: Any) -> None:
+    for logical in template.resources("AWS::SQS::Queue"):
+        name = f"{STACK_NAME}-{logical}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        template.physical[logical] = (
+            url,
+            {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}", "QueueName": name},
+        )
+
+
+def _name_functions(template: Template) -> None:
+    """Function ARNs follow from their names; the state machine's role names them."""
+    for logical in template.resources("AWS::Serverless::Function"):
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
+        template.physical[logical] = (logical, {"Arn": arn})
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    credentials: ReadOnlyCredentials  # assumed, as Lambda or Step Functions would assume it
+
+
+def _create_functions(template: Template, roles: dict[str, Role]) -> dict[str, InProcessFunction]:
     client = boto3.client("lambda", region_name=REGION)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "# the sandbox runs the real handler in-process\n")
     functions: dict[str, InProcessFunction] = {}
     for logical in template.resources("AWS::Serverless::Function"):
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
-        template.physical[logical] = (logical, {"Arn": arn})
-    for logical in template.resources("AWS::Serverless::Function"):
         properties = template.function_properties(logical)
         client.create_function(
             FunctionName=logical,
             Runtime=properties["Runtime"],
-            Role=role_arn,
+            Role=roles[logical].arn,
             Handler=properties["Handler"],
             Code={"ZipFile": code.getvalue()},
             Timeout=int(properties.get("Timeout", 3)),
@@ -180,8 +207,35 @@ def _create_functions(template: Template, role_arn: str) -> dict[str, InProcessF
             handler=load_handler(properties["CodeUri"], properties["Handler"]),
             memory_mb=int(properties.get("MemorySize", 128)),
             timeout_s=int(properties.get("Timeout", 3)),
+            role=roles[logical].credentials,
         )
     return functions
+
+
+def create_admin() -> ReadOnlyCredentials:
+    """An IAM user allowed everything: the sandbox's own calls are signed as it (created before IAM is
+    enforced, like the account's administrator who deploys)."""
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_user(UserName=ADMIN_USER)
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.put_user_policy(UserName=ADMIN_USER, PolicyName="everything", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+    return ReadOnlyCredentials(key["AccessKeyId"], key["SecretAccessKey"], None)
+
+
+def _assume_roles(template: Template) -> dict[str, Role]:
+    """Each function's and state machine's role from the template (after the SAM transform), created and
+    assumed: function or state machine logical id -> role."""
+    admin = f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"
+    created = create_roles(template, boto3.client("iam", region_name=REGION), admin)
+    resources = sam_transform(template.body, template.parameters)
+    sts = boto3.client("sts", region_name=REGION)
+    assumed = {}
+    for owner, role in {**function_roles(resources), **state_machine_roles(resources)}.items():
+        got = sts.assume_role(RoleArn=created[role], RoleSessionName=owner)["Credentials"]
+        credentials = ReadOnlyCredentials(got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"])
+        assumed[owner] = Role(created[role], credentials)
+    return assumed
 
 
 def function_environment(template: Template) -> dict[str, str]:
@@ -205,14 +259,14 @@ def _name_state_machines(template: Template) -> None:
         template.physical[logical] = (arn, {"Arn": arn, "Name": name})
 
 
-def _create_state_machines(template: Template, sfn: Any, role_arn: str) -> str:
+def _create_state_machines(template: Template, sfn: Any, roles: dict[str, Role]) -> str:
     arn: str = ""
     for logical in template.resources("AWS::Serverless::StateMachine"):
         expected, attributes = template.physical[logical]
         created = sfn.create_state_machine(
             name=attributes["Name"],
             definition=asl_definition(template, logical),
-            roleArn=role_arn,
+            roleArn=roles[logical].arn,
             type="STANDARD",
         )
         arn = created["stateMachineArn"]
@@ -250,6 +304,8 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
         )
         stack.enter_context(_process_environment({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}))
+        stack.enter_context(invocation_credentials(sandbox=create_admin()))
+        stack.enter_context(enable_iam_authentication())
         secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=SECRET_NAME, SecretString=config.api_key
         )["ARN"]
@@ -259,15 +315,15 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
             overrides["Which50ApiKeySecretArn"] = boto3.client(
                 "secretsmanager", region_name=REGION
             ).create_secret(Name=WHICH50_SECRET_NAME, SecretString=config.which50_api_key)["ARN"]
-        template = Template.load(overrides={**overrides, **config.parameters})
-        role_arn = boto3.client("iam", region_name=REGION).create_role(
-            RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}"
-        )["Role"]["Arn"]
+        template = Template.load(config.template, overrides={**overrides, **config.parameters})
         _create_keys(template, boto3.client("kms", region_name=REGION))
         _create_buckets(template, boto3.client("s3", region_name=REGION))
         _create_topics(template, boto3.client("sns", region_name=REGION))
+        _create_queues(template, boto3.client("sqs", region_name=REGION))
         _name_state_machines(template)
-        functions = _create_functions(template, role_arn)
+        _name_functions(template)
+        roles = _assume_roles(template)
+        functions = _create_functions(template, roles)
         environment = {
             **function_environment(template),
             "REQUESTS_CA_BUNDLE": str(loopback_certificate().cert_path),
@@ -278,8 +334,9 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         _reset_caches()
         recorder = Recorder(time_scale=config.time_scale)
         stack.enter_context(patched_moto(functions, recorder))
+        stack.enter_context(enforced_iam(roles[_state_machine(template)].credentials))
         state_machine_arn = _create_state_machines(
-            template, boto3.client("stepfunctions", region_name=REGION), role_arn
+            template, boto3.client("stepfunctions", region_name=REGION), roles
         )
         yield LocalStack(
             template=template,
@@ -292,6 +349,11 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         )
         _drain(boto3.client("stepfunctions", region_name=REGION), state_machine_arn)
         _reset_caches()
+
+
+def _state_machine(template: Template) -> str:
+    (logical,) = template.resources("AWS::Serverless::StateMachine")
+    return logical
 
 
 def _drain(sfn: Any, state_machine_arn: str, timeout_s: float = 30) -> None:

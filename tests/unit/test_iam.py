@@ -2,22 +2,18 @@
 is in policy/iam-wildcards.yaml with its reason."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from samtranslator.translator.transform import transform
 
+from sandbox.roles import roles as roles_of
+from sandbox.roles import sam_transform
 from sandbox.template import ROOT, Template
 
 ALLOW_LIST = ROOT / "policy" / "iam-wildcards.yaml"
-
-
-class _NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"
 
 
 def rendered(resource: Any) -> str:
@@ -29,38 +25,11 @@ def rendered(resource: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def _region():
-    """The SAM transform needs a region to build ARNs."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"))
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def transformed(_region) -> dict[str, Any]:
-    body = json.loads(json.dumps(Template.load().body))
-    for spec in body["Resources"].values():
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):  # what `sam package` would upload
-            if key in spec.get("Properties", {}):
-                spec["Properties"][key] = "s3://packaged/artifact.zip"
-    parameters = {"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
-    resources: dict[str, Any] = transform(body, parameters, _NoManagedPolicies())["Resources"]
-    return resources
-
-
-@pytest.fixture(scope="module")
-def roles(transformed) -> dict[str, Any]:
-    """Each role with its inline policies and the stack's own managed policies it attaches (by Ref)."""
-    own = {name: spec for name, spec in transformed.items() if spec["Type"] == "AWS::IAM::ManagedPolicy"}
-    found = {}
-    for name, spec in transformed.items():
-        if spec["Type"] != "AWS::IAM::Role":
-            continue
-        properties = spec["Properties"]
-        attached = [arn["Ref"] for arn in properties.get("ManagedPolicyArns") or [] if isinstance(arn, dict)]
-        policies = list(properties.get("Policies", [])) + [own[ref]["Properties"] for ref in attached]
-        found[name] = {**spec, "Properties": {**properties, "Policies": policies}}
-    return found
+def roles() -> dict[str, Any]:
+    """Each role with its inline policies and the stack's own managed policies it attaches (by Ref): the
+    documents the local stack creates in moto and runs each handler under."""
+    template = Template.load(overrides={"SendGridApiKeySecretArn": SECRET_ARN})
+    return roles_of(sam_transform(template.body, template.parameters))
 
 
 def grants(roles: dict[str, Any]) -> list[tuple[str, str, str]]:
