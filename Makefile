@@ -85,7 +85,7 @@ gate-sam-build:
 build: install gate-sam-build
 
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto  # one worker per core: the sandbox tests are independent stacks
 
 test: lint validate build pytest
 
