@@ -14,7 +14,7 @@ is reported beside it), memory the highest.
 
 cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
 Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
-layer's size. Reads BENCH_LAYER_DIR, else the build `make build` leaves, else builds the layer itself.
+layer's size. Reads BENCH_BUILD_DIR, else the build `make build` leaves, else builds.
 """
 
 import json
@@ -283,18 +283,18 @@ def bench_which50_push() -> dict[str, Any]:
     }
 
 
-def _built_layer() -> Path:
-    given = os.environ.get("BENCH_LAYER_DIR")
-    if given:
-        return Path(given)
-    built = ROOT / ".aws-sam" / "build" / "ContactJobsLayer" / "python"
-    if not built.is_dir():
-        subprocess.run(["make", "-C", str(ROOT), "gate-sam-build"], check=True, capture_output=True)
-    return built
+def _build() -> Path:
+    """A `sam build` folder: BENCH_BUILD_DIR, else the one `make build` leaves (built now if missing)."""
+    build = Path(os.environ.get("BENCH_BUILD_DIR", ROOT / ".aws-sam" / "build")).resolve()
+    if not (build / "ContactJobsLayer").is_dir():
+        subprocess.run(["make", "-C", str(ROOT), "gate-sam-build", f"BUILD_DIR={build}"], check=True,
+                       capture_output=True)  # fmt: skip
+    return build
 
 
 def bench_cold_import() -> dict[str, Any]:
-    layer = _built_layer()
+    build = _build()
+    layer = build / "ContactJobsLayer" / "python"
     environment = {**_function_environment("CopyExportFileFunction"), "AWS_REGION": "eu-west-1",
                    "PATH": os.environ.get("PATH", ""), "TZ": "UTC"}  # fmt: skip
     baseline = Path(tempfile.mkdtemp()) / "app.py"
@@ -302,7 +302,7 @@ def bench_cold_import() -> dict[str, Any]:
     baseline_ms, _ = cold_import.median_import_ms(baseline, layer, environment)
     handlers = {
         name: cold_import.median_import_ms(module, layer, environment)
-        for name, module in cold_import.handler_modules().items()
+        for name, module in cold_import.handler_modules(build).items()
     }
     heaviest = max(handlers, key=lambda name: handlers[name][0])
     heaviest_ms, seen = handlers[heaviest]

@@ -1,4 +1,4 @@
-"""Cold start of every handler module against a built layer, as Lambda would load it.
+"""Cold start of every handler module of a `sam build`, as Lambda would load it.
 
 Each import runs in a fresh interpreter started with ``-S`` (no site-packages) and a path laid out as
 Lambda's Python runtime lays it: the function's code, then the layer (``/opt/python``), then the runtime's
@@ -62,5 +62,6 @@ def layer_size_mib(layer: Path) -> float:
     return sum(path.stat().st_size for path in layer.rglob("*") if path.is_file()) / 1024**2
 
 
-def handler_modules() -> dict[str, Path]:
-    return {path.parent.name: path for path in sorted((ROOT / "functions").glob("*/app.py"))}
+def handler_modules(build: Path) -> dict[str, Path]:
+    """Each built function's handler module, by logical id."""
+    return {path.parent.name: path for path in sorted(build.glob("*Function/app.py"))}
