@@ -105,6 +105,7 @@ class FakeWhich50(LoopbackFake):
         self.contacts: set[str] = set(self.options.existing_emails)
         self.received: collections.Counter[str] = collections.Counter()  # contacts received, by email
         self.batch_sizes: list[int] = []
+        self.batch_body_bytes: list[int] = []  # each accepted push's request body, as received
         self.run_calls: list[int] = []
         self.statuses: list[int] = []
         self._ids = itertools.count(5001)
@@ -184,6 +185,7 @@ class FakeWhich50(LoopbackFake):
         with self._lock:
             job.batches.append(contacts)
             self.batch_sizes.append(len(contacts))
+            self.batch_body_bytes.append(len(request.get_data()))
             self.received.update(str(c.get("Values", {}).get("Email", "")).lower() for c in contacts)
         return Response(status=200)
 

@@ -62,6 +62,7 @@ def object_created_event(
             "size": size,
             "etag": put["ETag"].strip('"'),
             "version-id": put.get("VersionId"),
+            "sequencer": f"{time.time_ns():020X}",  # S3's: rises with every write of the key
         }
     )
     if versionless:
@@ -190,6 +191,7 @@ def _which50_received(fake: FakeWhich50) -> dict[str, Any]:
             "errored": sum(job.invalid_email for job in jobs),
         },
         "batches": list(fake.batch_sizes),
+        "batch_body_bytes": list(fake.batch_body_bytes),
         "run_called": bool(fake.run_calls),
         "received": sum(fake.received.values()),
         "received_more_than_once": sorted(email for email, times in fake.received.items() if times > 1),

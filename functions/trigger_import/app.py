@@ -1,8 +1,10 @@
 """TriggerImport: an S3 Object Created event (via EventBridge) starts one import execution.
 
 The event is read by ``contact_jobs.trigger`` (not Powertools' data class, which decodes the key itself and
-fails with a bare KeyError on a versionless event). A refused event is logged, then raised: Lambda retries
-it, then leaves it in the undelivered-events queue, and the function's error alarm tells the operator.
+fails with a bare KeyError on a versionless event). A refused event is logged as an error and answered,
+not raised: the refusal is deterministic, so Lambda's asynchronous retries would only repeat it (the
+upload rule's pattern already keeps other buckets and shapes away; what reaches here was invoked by hand).
+A failure to start an execution is still raised: Lambda retries it, then dead-letters it.
 """
 
 import os
@@ -27,7 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = handle_event(_sfn(), os.environ["STATE_MACHINE_ARN"], os.environ["IMPORT_BUCKET"], event)
     except RefusedEvent as exc:
         logger.error("event refused", extra={"problem": str(exc)})
-        raise
+        return {"started": False, "refused": str(exc)}
     logger.set_correlation_id(result.get("execution_name"))
     logger.info("import trigger", extra=result)
     return result

@@ -20,7 +20,13 @@ def short_lines_bomb_gz(mib: int = 32) -> bytes:
 def wide_header(columns: int, name_bytes: int = 0, letter: str = "x") -> bytes:
     """``email`` and ``columns`` unmatched columns (padded with ``letter`` to about ``name_bytes``
     each), and one contact."""
+    return wide_rows(columns, name_bytes, rows=1, letter=letter, value="")
+
+
+def wide_rows(columns: int, name_bytes: int = 0, rows: int = 1, letter: str = "x", value: str = "v") -> bytes:
+    """A header as ``wide_header``'s, then ``rows`` contacts with ``value`` in every other column."""
     pad = letter * max(0, (name_bytes - 6) // len(letter.encode()))
     names = [f"c{i}_{pad}" if pad else f"c{i}" for i in range(columns)]
-    header = ",".join(["email", *names]).encode()
-    return header + b"\na@example.com" + b"," * columns + b"\n"
+    lines = [",".join(["email", *names])]
+    lines += [",".join([f"wide{row}@example.com", *[value] * columns]) for row in range(rows)]
+    return "\n".join(lines).encode() + b"\n"

@@ -51,13 +51,14 @@ def executions(sfn, arn) -> list:
 # Reading the event --------------------------------------------------------------------------------------
 
 
-def test_the_sample_event_names_its_bucket_key_version_etag_and_size():
+def test_the_sample_event_names_its_bucket_key_version_etag_size_and_sequencer():
     assert parse_event(load_event("s3_object_created.json")) == ObjectCreated(
         BUCKET,
         "imports/sendgrid/_/contacts.csv",
         "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
         "b1946ac92492d2347c6235b4d2611184",
         1024,
+        "00617F08299329D189",
     )
 
 
@@ -73,9 +74,28 @@ def test_the_event_key_is_decoded_exactly_once(sample, key):
     assert parse_event(load_event(sample)).key == key
 
 
-def test_a_versionless_event_is_named_by_its_etag():
+def test_a_versionless_event_is_named_by_its_sequencer():
     created = parse_event(load_event("s3_object_created_versionless.json"))
-    assert (created.version_id, created.version) == (None, "b1946ac92492d2347c6235b4d2611184")
+    assert (created.version_id, created.version) == (None, "00617F08299329D189")
+
+
+def test_the_same_bytes_uploaded_again_without_versioning_start_a_new_import(sfn_machine):
+    """Same key, same ETag, a later write: S3 gives it a new sequencer, so it is not a redelivery."""
+    sfn, arn = sfn_machine
+    first, again = (
+        load_event("s3_object_created_versionless.json"),
+        load_event("s3_object_created_versionless.json"),
+    )
+    again["detail"]["object"]["sequencer"] = "00617F08299329D1A0"
+    started = [handle_event(sfn, arn, BUCKET, event) for event in (first, again)]
+    assert [result["started"] for result in started] == [True, True]
+    assert len(executions(sfn, arn)) == 2
+
+
+def test_a_versionless_event_without_a_sequencer_is_named_by_its_etag():
+    event = load_event("s3_object_created_versionless.json")
+    del event["detail"]["object"]["sequencer"]
+    assert parse_event(event).version == "b1946ac92492d2347c6235b4d2611184"
 
 
 def test_a_malformed_event_is_refused_naming_the_missing_field():

@@ -47,7 +47,8 @@ class Which50Settings:
     email_fields: tuple[str, ...]
     sms_fields: tuple[str, ...]
     batch_size: int
-    # CSV bytes per push. Which50's own request limit is undocumented (ASP.NET's default is 4 MB).
+    # Request body bytes per push (JSON, as sent). Which50's request limit is undocumented (ASP.NET's
+    # default is 4 MB).
     batch_bytes: int = 4 * 1024 * 1024
 
 

@@ -3,6 +3,7 @@ across calls), then ``/run``. A push that fails after its HTTP retries returns t
 batch Which50 accepted, so the next call neither resends nor skips a batch."""
 
 import dataclasses
+import json
 import time
 from typing import Any
 
@@ -87,17 +88,20 @@ class Which50Imports:
         if cursor["offset"] >= data_end:
             return True
         batch: list[dict[str, Any]] = []
+        body_bytes = 0
         end = cursor["offset"]
         limits = csvscan.Limits(**job.get("limits", {}))
         stream = open_at(s3, job["source"], cursor["offset"])
         for row, end in csvscan.records(stream, limits, cursor["offset"]):
             # The scan refused rows whose width differs from the header's: nothing can shift here.
-            batch.append({"Values": {name: value for name, value in zip(names, row, strict=True) if name}})
-            # A batch ends at 10,000 contacts or at its byte bound: wide rows must not pile up in memory.
-            full = len(batch) == self._settings.batch_size
-            if full or end - cursor["offset"] >= self._settings.batch_bytes:
+            contact = {"Values": {name: value for name, value in zip(names, row, strict=True) if name}}
+            batch.append(contact)
+            # A batch ends at 10,000 contacts or at its request body's byte bound, counted as sent (JSON
+            # repeats every field name per contact: a wide header makes the body far larger than the CSV).
+            body_bytes += len(json.dumps(contact)) + 2
+            if len(batch) == self._settings.batch_size or body_bytes >= self._settings.batch_bytes:
                 self._push(cursor, list_id, batch, end)
-                batch = []
+                batch, body_bytes = [], 0
                 if end < data_end and time.monotonic() > deadline:
                     return False
         if batch:

@@ -39,11 +39,14 @@ class ObjectCreated:
     version_id: str | None
     etag: str | None
     size: int | None
+    sequencer: str | None = None
 
     @property
     def version(self) -> str:
-        """What tells this upload from the next one of the same key: the version id, else the ETag."""
-        return self.version_id or self.etag or ""
+        """What tells this upload from the next one of the same key: the version id; in a bucket without
+        versioning, S3's sequencer (new for every write, the same in every delivery of one event), since
+        the ETag repeats when the same bytes are uploaded again; the ETag only when neither is sent."""
+        return self.version_id or self.sequencer or self.etag or ""
 
 
 def parse_event(event: Any) -> ObjectCreated:
@@ -67,6 +70,7 @@ def parse_event(event: Any) -> ObjectCreated:
     raw_key = _text(obj, "key", "detail.object")
     version_id = _optional_text(obj, "version-id")
     etag = _optional_text(obj, "etag")
+    sequencer = _optional_text(obj, "sequencer")
     if not (version_id or etag):
         raise RefusedEvent(
             "event names neither detail.object.version-id nor detail.object.etag: "
@@ -75,12 +79,12 @@ def parse_event(event: Any) -> ObjectCreated:
     size = obj.get("size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise RefusedEvent(f"detail.object.size is {size!r}, not a byte count")
-    return ObjectCreated(bucket, importkey.decode_event_key(raw_key), version_id, etag, size)
+    return ObjectCreated(bucket, importkey.decode_event_key(raw_key), version_id, etag, size, sequencer)
 
 
 def execution_name(bucket: str, key: str, version: str) -> str:
-    """Derived from bucket, key and version id (or ETag): a redelivery maps to the same name (Step Functions
-    refuses to start it twice), a new upload of the same key to a new one."""
+    """Derived from bucket, key and version (``ObjectCreated.version``): a redelivery maps to the same
+    name (Step Functions refuses to start it twice), a new upload of the same key to a new one."""
     digest = hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()
     return f"import-{digest[: NAME_LIMIT - len('import-')]}"
 
