@@ -59,7 +59,13 @@ def test_an_upper_case_gzip_upload_reaches_sendgrid_as_the_bytes_uploaded(import
     assert result["received_sha256"] == result["source_sha256"]
 
 
-LIST_IDS = [("plus", "spring+list"), ("space", "spring list"), ("non-ASCII", "liste-été")]
+LIST_IDS = [
+    ("plus", "spring+list"),
+    ("encoded plus", "spring%2Blist"),
+    ("literal %20", "spring%20list"),
+    ("space", "spring list"),
+    ("non-ASCII", "liste-été"),
+]
 
 
 @pytest.mark.parametrize(("case", "list_id"), LIST_IDS, ids=[case for case, _ in LIST_IDS])

@@ -99,7 +99,7 @@ class _Lines:
                 raise InvalidImportFile("file is binary, not CSV text (it contains NUL bytes)")
             self.consumed += len(raw)
             lines += 1
-            self._check_bomb(lines)
+            self._check_inflation_and_time(lines)
             if first and raw.startswith(BOM):
                 raw = raw[len(BOM) :]
             first = False
@@ -110,7 +110,7 @@ class _Lines:
                     f"file is not UTF-8 text (byte {self.consumed - len(raw) + exc.start})"
                 ) from None
 
-    def _check_bomb(self, lines: int) -> None:
+    def _check_inflation_and_time(self, lines: int) -> None:
         if self.inflate_limit is not None and self.consumed > self.inflate_limit:
             raise InvalidImportFile(
                 f"gzip file inflates more than {self.limits.max_gzip_ratio} times its size "

@@ -4,7 +4,6 @@ urllib3's ``Retry`` does the retrying; this module only teaches it two things it
 ``X-RateLimit-Reset`` header (an epoch or a delta, the docs say both) and AWS-style full jitter.
 """
 
-import json
 import random
 import time
 from collections.abc import Mapping
@@ -87,13 +86,19 @@ def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Sessi
 def error_message(response: requests.Response) -> str:
     """The provider's own words for an error, from any of the shapes its contract gives them: SendGrid's
     ``{"errors": [{"field", "message"}]}``, a bare list of those (its lists API's 404), a single error
-    object, or Which50's ``{"Message": ...}``; else the body itself."""
+    object, or Which50's ``{"Message": ...}``; a non-JSON body's first line; else a description."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip() or response.reason or ""
+        return response.text[:300].strip().split("\n", 1)[0][:120] or response.reason or ""
     parts = [_one_error(item) for item in _error_items(body)]
-    return "; ".join(part for part in parts if part) or json.dumps(body)[:300]
+    return "; ".join(part for part in parts if part) or _unknown_shape(body, len(response.content))
+
+
+def _unknown_shape(body: Any, size: int) -> str:
+    """An error body in no known shape is described, not quoted: it may echo the contacts sent."""
+    fields = f" with fields {', '.join(sorted(map(str, body)))}" if isinstance(body, dict) and body else ""
+    return f"an error body in no known shape ({type(body).__name__}{fields}, {size} bytes)"
 
 
 def _error_items(body: Any) -> list[Any]:
