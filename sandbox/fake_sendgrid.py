@@ -58,6 +58,16 @@ class FakeSendGridOptions:
     lists: tuple[str, ...] = (KNOWN_LIST,)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
+    # Exports -------------------------------------------------------------------------------------
+    export_list_page_size: int = 0  # exports per page of the list, linked by _metadata.next (0: one page)
+    # Export requests (POST bodies) already in flight in the account when the fake starts: pending until
+    # their status is first asked for by id (a run that joins one then sees it ready).
+    pending_exports: tuple[dict[str, Any], ...] = ()
+    # The list's items say the file_type and max_file_size they were asked with. The contract's list
+    # answer carries neither: off by default, so the fake answers as the contract says.
+    list_shows_export_request: bool = False
+    serve_without_content_length: bool = False  # downloads sent without Content-Length (chunked)
+    truncate_after_bytes: int | None = None  # downloads cut short after this many bytes, as if complete
 
 
 @dataclass
@@ -70,6 +80,7 @@ class Export:
     failed: bool
     files: list[bytes] = field(default_factory=list)
     contact_count: int = 0
+    ready_when_checked: bool = False  # pending until its status is asked for by id (pre-existing ones)
 
 
 @dataclass
@@ -140,6 +151,17 @@ class FakeSendGrid(LoopbackFake):
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
         self._signing_key = secrets.token_bytes(32)
+        self._created_exports = 0
+        for body in self.options.pending_exports:
+            self._add_pending_export(body)
+
+    def _add_pending_export(self, body: dict[str, Any]) -> None:
+        now = time.time()
+        export = Export(
+            str(uuid.uuid4()), dict(body), now, now + DAY, now + DAY + self.options.export_ttl_s, False
+        )
+        export.ready_when_checked = True
+        self.exports[export.id] = export
 
     # Server lifecycle ----------------------------------------------------------------------------
 
@@ -231,7 +253,8 @@ class FakeSendGrid(LoopbackFake):
     def _create_export(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         now = time.time()
-        first = not self.exports
+        first = self._created_exports == 0  # pre-existing exports do not count
+        self._created_exports += 1
         ready_at = now + self.options.export_ready_after_s
         lapse = self.options.expire_first_export_after_s
         expires_at = ready_at + (lapse if first and lapse is not None else self.options.export_ttl_s)
@@ -290,11 +313,32 @@ class FakeSendGrid(LoopbackFake):
         export = self.exports.get(export_id)
         if export is None:
             return _errors(404, "export not found", "id")
+        if export.ready_when_checked:
+            export.ready_when_checked = False
+            export.ready_at = min(export.ready_at, time.time())
         return _json(self._status_of(export))
 
     def _list_exports(self, request: Request) -> Response:
-        result = [self._status_of(export) for export in list(self.exports.values())]
-        return _json({"result": result, "_metadata": {"self": f"{self.base_url}{request.path}"}})
+        """One page of exports; ``page_token`` (in the ``_metadata.next`` link) says where it starts."""
+        exports = list(self.exports.values())
+        size = self.options.export_list_page_size or max(len(exports), 1)
+        token = request.args.get("page_token", "0")
+        start = int(token) if token.isdigit() else 0
+        result = [self._listed(export) for export in exports[start : start + size]]
+        link = f"{self.base_url}{request.path}"
+        metadata = {"self": f"{link}?page_token={start}" if start else link}
+        if start + size < len(exports):
+            metadata["next"] = f"{link}?page_token={start + size}"
+        if start:
+            metadata["prev"] = f"{link}?page_token={max(start - size, 0)}"
+        return _json({"result": result, "_metadata": metadata})
+
+    def _listed(self, export: Export) -> dict[str, Any]:
+        item = self._status_of(export)
+        if self.options.list_shows_export_request:
+            item["file_type"] = str(export.request.get("file_type") or "csv")
+            item["max_file_size"] = int(export.request.get("max_file_size") or 5000)
+        return item
 
     def _ready_files(self, export: Export) -> list[bytes]:
         with self._lock:
@@ -335,9 +379,20 @@ class FakeSendGrid(LoopbackFake):
                 mimetype="application/xml",
             )
         data = self._ready_files(self.exports[export_id])[index]
-        return Response(
-            data, 200, mimetype="application/octet-stream", headers={"Content-Length": str(len(data))}
-        )
+        return self._file_response(data)
+
+    def _file_response(self, data: bytes) -> Response:
+        """A file as S3 serves it, or misbehaving as asked: no Content-Length, or cut short."""
+        cut = self.options.truncate_after_bytes
+        sent = data if cut is None else data[:cut]
+        if self.options.serve_without_content_length:
+            # An iterable body: werkzeug sends it chunked, and the client cannot tell it was cut short.
+            return Response(iter([sent]), 200, mimetype="application/octet-stream")
+        response = Response(sent, 200, mimetype="application/octet-stream")
+        response.headers["Content-Length"] = str(len(data))  # the whole file's, even when cut short
+        if len(sent) < len(data):
+            response.headers["Connection"] = "close"  # the socket ends where the bytes do
+        return response
 
     # Imports: field definitions, lists, import jobs and their presigned upload URL -----------------
 

@@ -28,6 +28,7 @@ class StateDataLimitExceeded(RuntimeError):
 class BackupScenario:
     contacts: int = 1000
     max_file_size_mb: int | None = None
+    file_type: str | None = None  # csv | json; None: the schedule's
     fail_export: bool = False
     expire_urls_after_s: float | None = None
     rate_limit: bool = False
@@ -217,6 +218,8 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
             execution_input["list_ids"] = list(scenario.list_ids)
             if scenario.max_file_size_mb:
                 execution_input["max_file_size_mb"] = scenario.max_file_size_mb
+            if scenario.file_type:
+                execution_input["file_type"] = scenario.file_type
             name = f"backup-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
             result = run_execution(stack, name, execution_input, say)
             notifications = received_notifications(stack, queue_url)

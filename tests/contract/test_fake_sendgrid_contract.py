@@ -138,3 +138,19 @@ def test_json_export_is_ndjson_one_contact_a_line(fake_sendgrid):
     lines = gzip.decompress(requests.get(url, timeout=10).content).splitlines()
     assert len(lines) == fake_sendgrid.options.contacts
     assert json.loads(lines[0])["EMAIL"] == "contact0000000@example.com"
+
+
+@pytest.mark.parametrize("shows_request", [False, True])
+def test_a_paginated_export_list_fits_the_spec_page_by_page_linked_by_next(fake_sendgrid, shows_request):
+    fake_sendgrid.options.export_list_page_size = 2
+    fake_sendgrid.options.list_shows_export_request = shows_request
+    for size in (1, 2, 3):
+        call(fake_sendgrid, "POST", "/v3/marketing/contacts/exports", json={"max_file_size": size})
+    pages, link = [], f"{fake_sendgrid.base_url}/v3/marketing/contacts/exports"
+    while link:
+        response = call(fake_sendgrid, "GET", link.removeprefix(fake_sendgrid.base_url))
+        assert_fits_spec(response)
+        pages.append([item["id"] for item in response.json()["result"]])
+        link = response.json()["_metadata"].get("next")
+    assert pages == [list(fake_sendgrid.exports)[:2], list(fake_sendgrid.exports)[2:]]
+    assert ("file_type" in response.json()["result"][0]) is shows_request

@@ -34,6 +34,7 @@ def test_export_is_created_and_becomes_ready_with_urls(fake_sendgrid):
 
 def test_a_second_start_joins_the_export_in_flight(fake_sendgrid):
     fake_sendgrid.options.export_ready_after_s = 60
+    fake_sendgrid.options.list_shows_export_request = True  # without it nothing is joined (test_export_join)
     client = client_for(fake_sendgrid)
     first = client.start_export(ExportRequest(list_ids=(LIST_ID,)))
     second = client.start_export(ExportRequest(list_ids=(LIST_ID,)))

@@ -35,7 +35,8 @@ class ExportProvider(Protocol):
     name: str
 
     def start_export(self, request: ExportRequest) -> str:
-        """Start an export (or join one already in flight for the same request); return its id."""
+        """Start an export, or join one in flight known to be the same export (lists, segments, file type
+        and maximum file size all equal; any of them unknown: not joined); return its id."""
         ...
 
     def export_status(self, job_id: str) -> ExportStatus: ...

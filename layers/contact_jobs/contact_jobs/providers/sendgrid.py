@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -13,6 +14,10 @@ IMPORT_TERMINAL = ("completed", "errored", "failed")
 EXPORT_STATES = {"pending": ExportState.RUNNING, "ready": ExportState.READY, "failure": ExportState.FAILED}
 IDENTIFIER_FIELDS = ("email", "phone_number_id", "external_id", "anonymous_id")  # an import needs one
 FIELD_KINDS = ("reserved_fields", "custom_fields")
+EXPORT_LIST_PATH = "/v3/marketing/contacts/exports"
+# Pages of the export list read before starting a new export: the list holds recent exports, so an
+# in-flight one is near the front; a bound keeps a looping or endless list from holding the step.
+EXPORT_LIST_MAX_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class SendGridClient:
     def __init__(self, api_base: str, api_key: str, session: requests.Session, timeout_s: float) -> None:
         headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._api = JsonApi("SendGrid", api_base, headers, session, timeout_s)
+        self._api_base = api_base.rstrip("/")
 
     # Imports -------------------------------------------------------------------------------------
 
@@ -88,7 +94,7 @@ class SendGridClient:
     # Exports -------------------------------------------------------------------------------------
 
     def start_export(self, request: ExportRequest) -> str:
-        """Join an export already in flight for the same lists and segments, else start one."""
+        """Join an export in flight that is the same export (see ``same_export``), else start one."""
         in_flight = self.find_export_in_flight(request)
         if in_flight:
             return in_flight
@@ -102,16 +108,44 @@ class SendGridClient:
         )
 
     def list_exports(self) -> list[Reply]:
-        listed = self._api.read(Call("list exports", "GET", "/v3/marketing/contacts/exports"))
-        return listed.objects("result")
+        """The recent exports, following ``_metadata.next`` for at most ``EXPORT_LIST_MAX_PAGES`` pages.
+        Past the bound the rest is not read: an export not seen is not joined, which is safe (a new
+        export is started). A next link off the API's host is refused, never followed."""
+        items: list[Reply] = []
+        call: Call | None = Call("list exports", "GET", EXPORT_LIST_PATH)
+        seen: set[str] = set()
+        for page in range(1, EXPORT_LIST_MAX_PAGES + 1):
+            if call is None or call.path in seen:  # no next page, or a link back to a page already read
+                break
+            seen.add(call.path)
+            listed = self._api.read(call)
+            items.extend(listed.objects("result"))
+            call = self._next_page(listed, page + 1)
+        return items
+
+    def _next_page(self, listed: Reply, number: int) -> Call | None:
+        link = listed.object("_metadata").optional_text("next")
+        if link is None:
+            return None
+        path = self._api_relative(link)
+        if path is None:
+            raise listed.problem("_metadata.next", f"points off the API host ({_origin(link)}): not followed")
+        return Call(f"list exports, page {number}", "GET", path)
+
+    def _api_relative(self, link: str) -> str | None:
+        """``link`` as a path under the API base, or None when it leads anywhere else (another scheme,
+        host or port, or outside the base path): the API key is only ever sent to the API base."""
+        base, target = urlsplit(self._api_base), urlsplit(link)
+        same_origin = (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower())
+        base_path = base.path.rstrip("/")
+        if not same_origin or target.username or not target.path.startswith(f"{base_path}/"):
+            return None
+        relative = target.path[len(base_path) :]
+        return f"{relative}?{target.query}" if target.query else relative
 
     def find_export_in_flight(self, request: ExportRequest) -> str | None:
         for item in self.list_exports():
-            if item.optional_text("status") != "pending":
-                continue
-            lists = {entry.text("ID") for entry in item.objects("lists")}
-            segments = {entry.text("ID") for entry in item.objects("segments")}
-            if lists == set(request.list_ids) and segments == set(request.segment_ids):
+            if item.optional_text("status") == "pending" and same_export(item, request):
                 return item.text("id")
         return None
 
@@ -131,6 +165,29 @@ class SendGridClient:
             contact_count=reply.optional_integer("contact_count"),
             message=reply.optional_text("message") or "",
         )
+
+
+def same_export(item: Reply, request: ExportRequest) -> bool:
+    """Whether a listed export is the export ``request`` asks for: same lists and segments (as sets:
+    their order does not change the export), same file type and same maximum file size.
+
+    The contract's list answer carries lists and segments but neither ``file_type`` nor
+    ``max_file_size``; when an item does not say them, they are unknown and the export is not joined
+    (joining on an unknown stored CSV bytes as JSON, and one run's 1 MB split in a 5000 MB backup)."""
+    lists = {entry.text("ID") for entry in item.objects("lists")}
+    segments = {entry.text("ID") for entry in item.objects("segments")}
+    return (
+        lists == set(request.list_ids)
+        and segments == set(request.segment_ids)
+        and item.optional_text("file_type") == request.file_type
+        and item.optional_integer("max_file_size") == request.max_file_size_mb
+    )
+
+
+def _origin(link: str) -> str:
+    """Where a link leads, for an error message: scheme and host only (never its path or query)."""
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.hostname or ''}"
 
 
 def _definition(item: Reply) -> dict[str, Any]:
