@@ -104,9 +104,7 @@ class ProgressStore:
             {":sent": SENT, ":job": provider_job_id},
         )
 
-    def _update(
-        self, job_id: str, part: int, update: str, condition: str, values: dict[str, Any]
-    ) -> None:
+    def _update(self, job_id: str, part: int, update: str, condition: str, values: dict[str, Any]) -> None:
         try:
             self._table.update_item(
                 Key=_key(job_id, part),
