@@ -55,6 +55,7 @@ class FakeSendGridOptions:
     gzip_files: bool = True
     import_ready_after_s: float = 0.1
     fail_imports: bool = False
+    lose_upload_answers: int = 0  # the first N uploads are applied, then answered 500 (the answer is lost)
     lists: tuple[str, ...] = (KNOWN_LIST,)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
@@ -151,6 +152,7 @@ class FakeSendGrid(LoopbackFake):
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
         self._signing_key = secrets.token_bytes(32)
+        self._uploads_answered = 0
         self._created_exports = 0
         for body in self.options.pending_exports:
             self._add_pending_export(body)
@@ -447,6 +449,11 @@ class FakeSendGrid(LoopbackFake):
         job.received_sha256 = hashlib.sha256(data).hexdigest()
         self._apply(job, data)
         job.uploaded_at = time.time()
+        with self._lock:
+            self._uploads_answered += 1
+            lost = self._uploads_answered <= self.options.lose_upload_answers
+        if lost:
+            return Response("<Error><Code>InternalError</Code></Error>", 500, mimetype="application/xml")
         return Response(status=200)
 
     def _refuse_upload(self, request: Request, job: ImportJob | None) -> Response | None:

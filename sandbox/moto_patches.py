@@ -28,6 +28,7 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.responses import LambdaResponse
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMRequest, S3IAMRequest
 from moto.s3.exceptions import S3ClientError
 from moto.s3.responses import S3Response
@@ -173,6 +174,18 @@ def _lambda_function_arn(self: LambdaResponse) -> str:
     )
 
 
+def _dynamodb_table_arn(self: Any) -> str:
+    """DynamoDB's calls name their table (moto checks them against "*", so no grant on a table matched)."""
+    name = self._get_param("TableName")
+    if not isinstance(name, str) or not name:
+        return "*"
+    return (
+        name
+        if name.startswith("arn:")
+        else f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}"
+    )
+
+
 # API operations whose IAM action has another name (moto checks the operation's name).
 IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
 _unnamed_request_init = IAMRequest.__init__
@@ -245,6 +258,7 @@ def enforced_iam(state_machine_role: ReadOnlyCredentials) -> Iterator[None]:
         _resource(StepFunctionResponse, _arn_param("stateMachineArn", "executionArn")),
         _resource(SecretsManagerResponse, _arn_param("SecretId")),
         _resource(LambdaResponse, _lambda_function_arn),
+        _resource(DynamoHandler, _dynamodb_table_arn),
         mock.patch.object(IAMRequest, "__init__", _request_with_iam_action),
         mock.patch.object(S3IAMRequest, "_raise_access_denied", _s3_access_denied),
         mock.patch.object(S3Response, "_authenticate_and_authorize_s3_action", _authorize_each_deleted_key),

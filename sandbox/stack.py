@@ -172,6 +172,56 @@ def _create_queues(template: Template, sqs: Any) -> None:
         )
 
 
+# The CloudFormation properties of AWS::DynamoDB::Table the sandbox translates; any other fails loudly
+# rather than being silently dropped (the table would differ from the deployed one).
+TABLE_PROPERTIES = frozenset(
+    {
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "SSESpecification",
+        "PointInTimeRecoverySpecification",
+        "TimeToLiveSpecification",
+    }
+)
+
+
+def _create_tables(template: Template, dynamodb: Any) -> None:
+    for logical, spec in template.resources("AWS::DynamoDB::Table").items():
+        properties = template.resolve(spec["Properties"])
+        unknown = sorted(set(properties) - TABLE_PROPERTIES)
+        if unknown:
+            raise TemplateError(f"{logical}: the sandbox does not translate {', '.join(unknown)}")
+        name = f"{STACK_NAME}-{logical}"
+        created = dynamodb.create_table(TableName=name, **_table_arguments(properties))["TableDescription"]
+        if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        if "TimeToLiveSpecification" in properties:
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+            )
+        template.physical[logical] = (name, {"Arn": created["TableArn"]})
+
+
+def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's shape to CreateTable's: SSE's key is ``KMSMasterKeyId`` and ``SSEType`` alike,
+    but the API names the switch ``Enabled``."""
+    arguments: dict[str, Any] = {
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+    }
+    sse = properties.get("SSESpecification")
+    if sse:
+        arguments["SSESpecification"] = {
+            "Enabled": bool(sse.get("SSEEnabled")),
+            **{key: sse[key] for key in ("SSEType", "KMSMasterKeyId") if key in sse},
+        }
+    return arguments
+
+
 def _name_functions(template: Template) -> None:
     """Function ARNs follow from their names; the state machine's role names them."""
     for logical in template.resources("AWS::Serverless::Function"):
@@ -320,6 +370,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         _create_buckets(template, boto3.client("s3", region_name=REGION))
         _create_topics(template, boto3.client("sns", region_name=REGION))
         _create_queues(template, boto3.client("sqs", region_name=REGION))
+        _create_tables(template, boto3.client("dynamodb", region_name=REGION))
         _name_state_machines(template)
         _name_functions(template)
         roles = _assume_roles(template)
@@ -417,6 +468,7 @@ def _reset_caches() -> None:
     from contact_jobs import config, runtime
 
     config.settings.cache_clear()
-    for cached in (runtime.s3_client, runtime.sns_client, runtime.url_guard, runtime._session):
+    cached_clients = (runtime.s3_client, runtime.sns_client, runtime.progress_table, runtime.url_guard)
+    for cached in (*cached_clients, runtime._session):
         cached.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

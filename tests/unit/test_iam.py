@@ -98,3 +98,26 @@ def test_the_state_machine_may_invoke_exactly_its_functions(roles):
     invoked = {resource for role, action, resource in grants(roles) if action == "lambda:InvokeFunction"}
     assert all("*" not in resource for resource in invoked)
     assert len(invoked) == 9
+
+
+def test_only_the_send_step_may_read_and_write_import_progress_item_by_item(roles):
+    dynamodb = {(role, action, resource) for role, action, resource in grants(roles) if "dynamodb:" in action}
+    table = json.dumps({"Fn::GetAtt": ["ImportProgressTable", "Arn"]})
+    assert dynamodb == {
+        ("SendImportFunctionRole", f"dynamodb:{action}", table)
+        for action in ("GetItem", "PutItem", "UpdateItem")
+    }
+
+
+def test_the_data_key_makes_data_keys_through_dynamodb_only_as_for_the_other_services(roles):
+    statements = [
+        statement
+        for role in roles.values()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "EncryptWritesThroughTheStacksServices"
+    ]
+    assert statements
+    for statement in statements:
+        services = [rendered(via) for via in statement["Condition"]["StringEquals"]["kms:ViaService"]]
+        assert "dynamodb.${AWS::Region}.amazonaws.com" in services

@@ -214,3 +214,20 @@ def test_schedule_rule_and_trigger_dead_letter_into_one_alarmed_queue(template):
     assert trigger["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}
     alarm = template.body["Resources"]["UndeliveredEventsAlarm"]["Properties"]
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["UndeliveredEventsQueue", "QueueName"]}
+
+
+def test_the_import_progress_table_is_encrypted_with_the_data_key_recoverable_and_expiring(template):
+    table = template.body["Resources"]["ImportProgressTable"]["Properties"]
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": DATA_KEY}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_only_the_send_step_is_given_the_progress_table(template):
+    given = {
+        name
+        for name in template.resources("AWS::Serverless::Function")
+        if "IMPORT_PROGRESS_TABLE" in template.function_properties(name)["Environment"]["Variables"]
+    }
+    assert given == {"SendImportFunction"}

@@ -88,6 +88,7 @@ class Settings:
     scan_time_reserve_s: int
     send_time_budget_s: int
     which50: "Which50Settings"
+    progress_table: str = ""  # SendImport's only: where it records what the provider accepted
 
 
 @cache
@@ -134,4 +135,5 @@ def settings() -> Settings:
             batch_size=_int("WHICH50_BATCH_SIZE", 10_000),
             batch_bytes=_int("WHICH50_BATCH_BYTES", Which50Settings.batch_bytes),
         ),
+        progress_table=os.environ.get("IMPORT_PROGRESS_TABLE", "").strip(),
     )

@@ -1,10 +1,19 @@
-"""SendGrid's side of an import: field ids by name, a list check, one import job per part."""
+"""SendGrid's side of an import: field ids by name, a list check, one import job per part.
+
+Each part's import job id is recorded (progress table) as soon as ``PUT /imports`` answers, and the part
+is marked sent once its upload is answered, so a retried step polls that job instead of creating another.
+A retry that finds a job recorded but its upload unconfirmed (the upload's answer was lost, or the Lambda
+died while uploading) cannot learn from SendGrid whether the bytes arrived: its import status says
+``pending`` ("not started") both for a job without a file and for one whose file waits to be processed.
+That part is not sent again (rows are applied at most once, never twice); the notification says so."""
 
 from typing import Any
 
 from contact_jobs import csvscan
+from contact_jobs.errors import ConfigurationError
 from contact_jobs.fieldmap import FieldMapping, map_sendgrid_fields
 from contact_jobs.imports import COUNTS, PartResult
+from contact_jobs.progress import SENT, Progress, ProgressStore
 from contact_jobs.providers.sendgrid import SendGridClient
 from contact_jobs.streams import ExactBody, open_sized, part_chunks, read_chunks
 from contact_jobs.transfer import CopySettings, upload_to_url
@@ -16,10 +25,17 @@ KNOWN_STATUSES = ("pending", "completed", "errored", "failed")
 class SendGridImports:
     name = "sendgrid"
 
-    def __init__(self, client: SendGridClient, guard: UrlGuard, settings: CopySettings) -> None:
+    def __init__(
+        self,
+        client: SendGridClient,
+        guard: UrlGuard,
+        settings: CopySettings,
+        progress: ProgressStore | None = None,
+    ) -> None:
         self._client = client
         self._guard = guard
         self._settings = settings
+        self._progress = progress
 
     def limits(self, configured: csvscan.Limits) -> csvscan.Limits:
         return configured  # 1,000,000 contacts or 5 GB per import, unless lowered by configuration
@@ -34,17 +50,41 @@ class SendGridImports:
     def send(
         self, job: dict[str, Any], s3: Any, deadline: float
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """One part per call: create its import job, stream the part to the upload URI."""
+        """One part per call: create its import job (or resume the one recorded), stream the part to
+        the upload URI, record it sent."""
         part = job["parts"][len(job["uploads"])]
-        created = self._client.create_import([job["target"]] if job["target"] else [], job["field_mappings"])
-        upload_to_url(
-            created.upload_uri, created.upload_headers, self._body(job, part, s3), self._guard, self._settings
-        )
-        uploads = [
-            *job["uploads"],
-            {"index": part["index"], "provider_job_id": created.job_id, "rows": part["rows"]},
-        ]
+        upload = {"index": part["index"], "rows": part["rows"]}
+        recorded = self._store().get(job["job_id"], part["index"]) or self._create_and_upload(job, part, s3)
+        if not recorded.sent and self._resolve_unconfirmed(job["job_id"], part["index"], recorded):
+            upload["upload_unconfirmed"] = True
+        uploads = [*job["uploads"], {**upload, "provider_job_id": recorded.provider_job_id}]
         return {**job["send"], "done": len(uploads) == len(job["parts"]), "retry_in_s": 0}, uploads
+
+    def _create_and_upload(self, job: dict[str, Any], part: dict[str, Any], s3: Any) -> Progress:
+        """The job id is recorded before uploading, "sent" after: a retry never creates a second job."""
+        progress = self._store()
+        lists = [job["target"]] if job["target"] else []
+        created = self._client.create_import(lists, job["field_mappings"])
+        recorded = progress.start(job["job_id"], part["index"], self.name, created.job_id)
+        if recorded.provider_job_id != created.job_id:
+            return recorded  # another attempt's job holds (ours stays empty, so nothing is applied)
+        body = self._body(job, part, s3)
+        upload_to_url(created.upload_uri, created.upload_headers, body, self._guard, self._settings)
+        progress.finish(job["job_id"], part["index"], created.job_id)
+        return Progress(created.job_id, SENT)
+
+    def _resolve_unconfirmed(self, job_id: str, index: int, recorded: Progress) -> bool:
+        """A job created by an earlier attempt whose upload was not confirmed. A finished job got its
+        file; a pending one may or may not have: either way it is not uploaded again (the upload URI is
+        not kept, and a second upload could apply the rows twice). True when it stays unconfirmed."""
+        finished = self._client.import_status(recorded.provider_job_id).finished
+        self._store().finish(job_id, index, recorded.provider_job_id)
+        return not finished
+
+    def _store(self) -> ProgressStore:
+        if self._progress is None:
+            raise ConfigurationError("sending a SendGrid import needs the progress table")
+        return self._progress
 
     @staticmethod
     def _body(job: dict[str, Any], part: dict[str, Any], s3: Any) -> ExactBody:
@@ -62,6 +102,12 @@ class SendGridImports:
         statuses = [self._client.import_status(upload["provider_job_id"]) for upload in job["uploads"]]
         unknown = sorted({s.status for s in statuses} - set(KNOWN_STATUSES))
         warnings = [f"SendGrid reported an unknown import status {value!r}" for value in unknown]
+        warnings += [
+            f"part {upload['index'] + 1}: the answer to its upload was lost; it was not sent again, so its "
+            f"rows are applied at most once (import job {upload['provider_job_id']})"
+            for upload in job["uploads"]
+            if upload.get("upload_unconfirmed")
+        ]
         if not all(s.finished for s in statuses):
             return None, warnings
         results = [

@@ -1,6 +1,10 @@
 """Which50's side of an import: one import job, contacts pushed in batches from a byte cursor (resumable
 across calls), then ``/run``. A push that fails after its HTTP retries returns the cursor of the last
-batch Which50 accepted, so the next call neither resends nor skips a batch."""
+batch Which50 accepted, so the next call neither resends nor skips a batch.
+
+The job id and the cursor after every accepted batch are recorded in the progress table before the step
+goes on, and each call resumes from the record: a step that died after Which50 accepted a batch (its
+return value lost, so Step Functions retries with the old cursor) does not push that batch again."""
 
 import dataclasses
 import json
@@ -12,6 +16,7 @@ from contact_jobs.config import Which50Settings
 from contact_jobs.errors import InvalidImportFile, TransientError
 from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.imports import PartResult
+from contact_jobs.progress import Progress, ProgressStore
 from contact_jobs.providers.which50 import Which50Client
 from contact_jobs.streams import open_at
 
@@ -21,9 +26,13 @@ MAX_CONSECUTIVE_FAILURES = 5
 class Which50Imports:
     name = "which50"
 
-    def __init__(self, client: Which50Client, settings: Which50Settings) -> None:
+    def __init__(
+        self, client: Which50Client, settings: Which50Settings, progress: ProgressStore | None = None
+    ) -> None:
+        """``progress``: the record of what Which50 accepted (only benchmarks send without one)."""
         self._client = client
         self._settings = settings
+        self._progress = progress
 
     def limits(self, configured: csvscan.Limits) -> csvscan.Limits:
         # One job takes the whole file: no parts. The reading bounds stay as configured.
@@ -57,20 +66,23 @@ class Which50Imports:
             **job["send"],
         }
         list_id = int(job["target"])
-        if not cursor.get("import_job_id"):
-            cursor["import_job_id"] = self._client.create_import(
-                list_id, [n for n in job["field_mappings"] if n]
-            )
-        uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
         try:
+            already_run = self._resume(cursor, job, list_id)
+            uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
+            if already_run:
+                return {**cursor, "failures": 0, "retry_in_s": 0, "done": True, "run_called": True}, uploads
             finished = self._push_from(cursor, job, s3, list_id, deadline)
             if finished:
                 self._client.run(list_id, cursor["import_job_id"])
+                self._record_run(job["job_id"], cursor)
         except TransientError as exc:
+            if not cursor.get("import_job_id"):
+                raise  # nothing to resume from yet: Step Functions' Retry starts the step again
             failures = cursor["failures"] + 1
             if failures > MAX_CONSECUTIVE_FAILURES:
                 raise
             # Resume from the last batch Which50 accepted, after a growing pause (a Wait state).
+            uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
             return {
                 **cursor,
                 "failures": failures,
@@ -78,6 +90,33 @@ class Which50Imports:
                 "last_error": str(exc),
             }, uploads
         return {**cursor, "failures": 0, "retry_in_s": 0, "done": finished, "run_called": finished}, uploads
+
+    def _resume(self, cursor: dict[str, Any], job: dict[str, Any], list_id: int) -> bool:
+        """Bring the cursor to what was recorded (the state's copy may be older); True if ``/run`` was
+        already called for this job."""
+        if self._progress is None:
+            if not cursor.get("import_job_id"):
+                cursor["import_job_id"] = self._create(job, list_id)
+            return bool(cursor.get("run_called"))
+        recorded = self._progress.get(job["job_id"], 0)
+        if recorded is None:
+            created = str(cursor.get("import_job_id") or self._create(job, list_id))
+            recorded = self._progress.start(job["job_id"], 0, self.name, created, offset=cursor["offset"])
+        self._adopt(cursor, recorded)
+        return recorded.sent
+
+    def _create(self, job: dict[str, Any], list_id: int) -> int:
+        return self._client.create_import(list_id, [n for n in job["field_mappings"] if n])
+
+    @staticmethod
+    def _adopt(cursor: dict[str, Any], recorded: Progress) -> None:
+        cursor["import_job_id"] = int(recorded.provider_job_id)
+        if recorded.offset > cursor["offset"]:
+            cursor["offset"], cursor["rows_sent"] = recorded.offset, recorded.rows_sent
+
+    def _record_run(self, job_id: str, cursor: dict[str, Any]) -> None:
+        if self._progress is not None:
+            self._progress.finish(job_id, 0, str(cursor["import_job_id"]))
 
     def _push_from(
         self, cursor: dict[str, Any], job: dict[str, Any], s3: Any, list_id: int, deadline: float
@@ -100,16 +139,22 @@ class Which50Imports:
             # repeats every field name per contact: a wide header makes the body far larger than the CSV).
             body_bytes += len(json.dumps(contact)) + 2
             if len(batch) == self._settings.batch_size or body_bytes >= self._settings.batch_bytes:
-                self._push(cursor, list_id, batch, end)
+                self._push(cursor, job["job_id"], list_id, batch, end)
                 batch, body_bytes = [], 0
                 if end < data_end and time.monotonic() > deadline:
                     return False
         if batch:
-            self._push(cursor, list_id, batch, end)
+            self._push(cursor, job["job_id"], list_id, batch, end)
         return True
 
-    def _push(self, cursor: dict[str, Any], list_id: int, batch: list[dict[str, Any]], end: int) -> None:
+    def _push(
+        self, cursor: dict[str, Any], job_id: str, list_id: int, batch: list[dict[str, Any]], end: int
+    ) -> None:
         self._client.push(list_id, cursor["import_job_id"], batch)
+        # Recorded before anything else happens: a retry of this step resumes after this batch. A
+        # record already further on (another attempt) raises ProgressConflict and this attempt stops.
+        if self._progress is not None:
+            self._progress.advance(job_id, 0, end, cursor["rows_sent"] + len(batch))
         cursor["offset"] = end  # only once Which50 has accepted the batch
         cursor["rows_sent"] += len(batch)
 

@@ -111,7 +111,7 @@ def prepare_import(
 
 
 def send_import(job: dict[str, Any]) -> dict[str, Any]:
-    adapter = runtime.import_adapter(job["provider"])
+    adapter = runtime.import_adapter(job["provider"], recording=True)
     sent = imports.send(job, adapter, runtime.s3_client(), settings().send_time_budget_s)
     logger.info("import sent", extra={"send": sent["send"]})
     return sent

@@ -11,6 +11,7 @@ from contact_jobs.http import provider_session
 from contact_jobs.imports import ImportAdapter
 from contact_jobs.imports_sendgrid import SendGridImports
 from contact_jobs.imports_which50 import Which50Imports
+from contact_jobs.progress import ProgressStore
 from contact_jobs.providers.base import ExportProvider
 from contact_jobs.providers.sendgrid import SendGridClient
 from contact_jobs.providers.which50 import Which50Auth, Which50Client
@@ -27,6 +28,14 @@ def s3_client() -> Any:
 @cache
 def sns_client() -> Any:
     return boto3.client("sns")
+
+
+@cache
+def progress_table() -> Any:
+    name = settings().progress_table
+    if not name:
+        raise ConfigurationError("environment variable IMPORT_PROGRESS_TABLE is not set")
+    return boto3.resource("dynamodb").Table(name)
 
 
 def sendgrid() -> SendGridClient:
@@ -55,11 +64,14 @@ def which50() -> Which50Client:
                          settings().http_timeout_s)  # fmt: skip
 
 
-def import_adapter(provider: str) -> ImportAdapter:
+def import_adapter(provider: str, recording: bool = False) -> ImportAdapter:
+    """``recording``: for the step that sends, which records what the provider accepted (the others
+    only read the state, and have no access to the progress table)."""
+    progress = ProgressStore(progress_table()) if recording else None
     if provider == "sendgrid":
-        return SendGridImports(sendgrid(), url_guard(), copy_settings())
+        return SendGridImports(sendgrid(), url_guard(), copy_settings(), progress)
     if provider == "which50":
-        return Which50Imports(which50(), settings().which50)
+        return Which50Imports(which50(), settings().which50, progress)
     raise InvalidImportFile(f"unknown provider {provider!r} (known: sendgrid, which50)")
 
 
