@@ -11,7 +11,7 @@ from contact_jobs.config import Which50Settings
 from contact_jobs.errors import InvalidImportFile, TransientError
 from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.imports import PartResult
-from contact_jobs.providers.which50 import Which50Client
+from contact_jobs.providers.which50 import Which50Client, Which50Status
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5
@@ -119,7 +119,7 @@ class Which50Imports:
         if not status.finished:
             return None, warnings
         errored = status.invalid_email + status.invalid_sms
-        outcome = "failed" if status.meaning == "failed" else ("errored" if errored else "completed")
+        outcome, reason = _outcome(status, errored)
         counts = {
             "requested": job["send"]["rows_sent"],
             "created": status.inserted,
@@ -133,7 +133,23 @@ class Which50Imports:
             "invalid_sms": status.invalid_sms,
             "total": status.total,
         }
-        return [PartResult(0, str(status.job_id), outcome, counts, details)], warnings
+        return [PartResult(0, str(status.job_id), outcome, counts, details, reason=reason)], warnings
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return None  # Which50 reports counts, not an errors file
+
+
+def _outcome(status: Which50Status, errored: int) -> tuple[str, str]:
+    """The outcome and, for a failure the status alone does not explain, its reason.
+
+    A finished job whose status nobody mapped is judged by what it applied: contacts inserted or updated
+    are a result (the unmapped status is a warning); nothing applied under an unknown status is no evidence
+    of success, so it fails, naming the status so the operator can map it (WHICH50_STATUS_MAP)."""
+    if status.meaning == "failed":
+        return "failed", ""
+    if status.meaning is None and status.inserted + status.updated == 0:
+        return "failed", (
+            f"it finished with CurrentStatus {status.status!r}, which WHICH50_STATUS_MAP does not map, "
+            "and applied no contacts (0 inserted, 0 updated)"
+        )
+    return ("errored" if errored else "completed"), ""
