@@ -44,7 +44,8 @@ class FakeWhich50Options:
     finished_status: str = "Complete"
     fail_jobs: bool = False
     apply_nothing: bool = False  # /run finishes the job without applying a contact (counts stay 0)
-    rate_limit_every: int = 0  # every Nth request answers 429 with Retry-After: 1
+    rate_limit_every: int = 0  # every Nth request answers 429 with Retry-After: retry_after_s
+    retry_after_s: int = 1
     refuse_batches: dict[int, int] = field(default_factory=dict)  # batch number -> how many 500s first
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
 
@@ -132,7 +133,7 @@ class FakeWhich50(LoopbackFake):
         every = self.options.rate_limit_every
         if every and next(self._calls) % every == 0:
             response = _message(429, "Too many requests")
-            response.headers["Retry-After"] = "1"
+            response.headers["Retry-After"] = str(self.options.retry_after_s)
             return response
         refused = self._validate(request)
         if refused:

@@ -8,7 +8,7 @@ from typing import Any
 
 from contact_jobs import csvscan
 from contact_jobs.config import Which50Settings
-from contact_jobs.errors import InvalidImportFile, TransientError
+from contact_jobs.errors import InvalidImportFile, RateLimited, TransientError
 from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.imports import PartResult
 from contact_jobs.providers.which50 import Which50Client, Which50Status
@@ -65,6 +65,9 @@ class Which50Imports:
             finished = self._push_from(cursor, job, s3, list_id, deadline)
             if finished:
                 self._client.run(list_id, cursor["import_job_id"])
+        except RateLimited as exc:
+            # Keep the cursor (batches accepted stay sent); WaitBeforeSending waits out the reset.
+            return {**cursor, "retry_in_s": exc.wait_s, "last_error": exc.reason}, uploads
         except TransientError as exc:
             failures = cursor["failures"] + 1
             if failures > MAX_CONSECUTIVE_FAILURES:
