@@ -51,11 +51,13 @@ class FakeSendGridOptions:
     url_ttl_s: float = 3600  # lifetime of one signed URL; the status call signs fresh ones
     rate_limit_every: int = 0  # every Nth API request answers 429 (0: never)
     rate_limit_reset_s: int = 1
+    rate_limit_calls: frozenset[int] = frozenset()  # these API requests (1-based) answer 429 too
     server_error_every: int = 0  # every Nth API request answers 500 (0: never)
     gzip_files: bool = True
     import_ready_after_s: float = 0.1
     fail_imports: bool = False
     lose_upload_answers: int = 0  # the first N uploads are applied, then answered 500 (the answer is lost)
+    refuse_error_reports: bool = False  # an import's errors_url answers 403, as a lapsed S3 URL does
     lists: tuple[str, ...] = (KNOWN_LIST,)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
@@ -224,7 +226,7 @@ class FakeSendGrid(LoopbackFake):
             return _errors(401, "authorization required")
         call = next(self._api_calls)
         every = self.options.rate_limit_every
-        if every and call % every == 0:
+        if (every and call % every == 0) or call in self.options.rate_limit_calls:
             response = _errors(429, "too many requests")
             response.headers["X-RateLimit-Limit"] = "600"
             response.headers["X-RateLimit-Remaining"] = "0"
@@ -538,7 +540,7 @@ class FakeSendGrid(LoopbackFake):
             return Response(
                 "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, mimetype="application/xml"
             )
-        if time.time() >= expires:
+        if time.time() >= expires or self.options.refuse_error_reports:
             return Response("<Error><Code>AccessDenied</Code></Error>", 403, mimetype="application/xml")
         return Response(
             job.errors_csv, 200, mimetype="text/csv", headers={"Content-Length": str(len(job.errors_csv))}

@@ -43,7 +43,9 @@ class FakeWhich50Options:
     running_status: str = "Processing"
     finished_status: str = "Complete"
     fail_jobs: bool = False
-    rate_limit_every: int = 0  # every Nth request answers 429 with Retry-After: 1
+    apply_nothing: bool = False  # /run finishes the job without applying a contact (counts stay 0)
+    rate_limit_every: int = 0  # every Nth request answers 429 with Retry-After: retry_after_s
+    retry_after_s: int = 1
     refuse_batches: dict[int, int] = field(default_factory=dict)  # batch number -> how many 500s first
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
 
@@ -132,7 +134,7 @@ class FakeWhich50(LoopbackFake):
         every = self.options.rate_limit_every
         if every and next(self._calls) % every == 0:
             response = _message(429, "Too many requests")
-            response.headers["Retry-After"] = "1"
+            response.headers["Retry-After"] = str(self.options.retry_after_s)
             return response
         refused = self._validate(request)
         if refused:
@@ -199,7 +201,8 @@ class FakeWhich50(LoopbackFake):
             self.run_calls.append(job_id)
             if job.run_at is None:
                 job.run_at = time.time()
-                self._apply(job)
+                if not self.options.apply_nothing:
+                    self._apply(job)
         return _json(self._job_body(job))
 
     def _apply(self, job: ImportJob) -> None:

@@ -78,3 +78,37 @@ def test_attributes_are_the_filterable_fields():
 def test_unknown_outcome_is_refused():
     with pytest.raises(ValueError, match="outcome"):
         notifications.build({}, "maybe", EXECUTION, "now")
+
+
+IMPORT_JOB = {
+    "operation": "import",
+    "provider": "sendgrid",
+    "uploads": [{"provider_job_id": "i1"}],
+    "counts": {"requested": 5, "created": 2, "updated": 0, "errored": 3},
+    "warnings": [],
+}
+REPORT_REFUSED = {
+    "Error": "DownloadUrlExpired",
+    "Cause": json.dumps({"errorType": "DownloadUrlExpired", "errorMessage": "refused with HTTP 403"}),
+}
+
+
+def test_a_missing_error_report_is_a_warning_naming_why():
+    state = {"job": IMPORT_JOB, "errors_report_error": REPORT_REFUSED}
+    document = notifications.build(state, "errored", EXECUTION, "now")
+    assert document["event_type"] == "import.errored"
+    assert document["counts"]["created"] == 2
+    assert document["warnings"] == [
+        "the provider's error report could not be copied to S3: DownloadUrlExpired: refused with HTTP 403"
+    ]
+    assert document["error"] is None, "the job did not fail: the reason is a warning"
+
+
+def test_a_completed_import_whose_error_report_is_missing_is_errored():
+    state = {"job": IMPORT_JOB, "errors_report_error": REPORT_REFUSED}
+    assert notifications.build(state, "completed", EXECUTION, "now")["outcome"] == "errored"
+
+
+def test_a_failed_import_stays_failed_when_its_error_report_is_missing():
+    state = {"job": {**IMPORT_JOB, "failure": "job i1 failed"}, "errors_report_error": REPORT_REFUSED}
+    assert notifications.build(state, "failed", EXECUTION, "now")["outcome"] == "failed"

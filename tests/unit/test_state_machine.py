@@ -9,7 +9,7 @@ import pytest
 from sandbox.template import Template
 
 ASL = Path(__file__).resolve().parents[2] / "statemachine" / "contact_jobs.asl.json"
-LAYER_ERRORS = {"TransientError", "CopyFailed", "DownloadUrlExpired", "ExportExpired"}
+LAYER_ERRORS = {"TransientError", "CopyFailed", "DownloadUrlExpired", "ExportExpired", "RateLimited"}
 
 
 def all_states(states: dict) -> dict:

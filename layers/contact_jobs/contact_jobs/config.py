@@ -107,7 +107,8 @@ def settings() -> Settings:
         ),
         http_timeout_s=_int("HTTP_TIMEOUT_S", 30),
         http_retries=_int("HTTP_RETRIES", 5),
-        max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 60),
+        # The longest rate-limit reset a function sleeps (billed); longer ones are state machine Waits.
+        max_rate_limit_wait_s=_int("MAX_RATE_LIMIT_WAIT_S", 10),
         part_size_mib=_int("COPY_PART_SIZE_MIB", CopySettings.part_size_mib),
         copy_concurrency=_int("COPY_CONCURRENCY", CopySettings.concurrency),
         copy_buffered_parts=_int("COPY_BUFFERED_PARTS", CopySettings.buffered_parts),

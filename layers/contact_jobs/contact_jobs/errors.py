@@ -4,6 +4,8 @@ The state machine's Retry and Catch match on the class name (Lambda reports it a
 names are part of the contract with ``statemachine/contact_jobs.asl.json``: rename one, change both.
 """
 
+import json
+
 
 class ContactJobsError(Exception):
     """Base class: a failure that ends the job and is reported in the notification."""
@@ -11,6 +13,17 @@ class ContactJobsError(Exception):
 
 class TransientError(ContactJobsError):
     """Worth retrying later: rate limits past the client's own budget, 5xx, connection failures."""
+
+
+class RateLimited(ContactJobsError):
+    """The provider's rate limit resets later than this invocation should sleep: the state machine waits
+    ``wait_s`` (a Wait state, not billed) and calls the same Task again. The message is JSON, because the
+    state machine reads ``wait_s`` from it (States.StringToJson of the Lambda error's errorMessage)."""
+
+    def __init__(self, wait_s: int, reason: str) -> None:
+        super().__init__(json.dumps({"wait_s": wait_s, "reason": reason}))
+        self.wait_s = wait_s
+        self.reason = reason
 
 
 class ProviderError(ContactJobsError):

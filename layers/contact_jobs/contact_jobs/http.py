@@ -1,12 +1,19 @@
 """HTTP sessions for provider APIs: bounded retries with full jitter, and rate limits honoured.
 
-urllib3's ``Retry`` does the retrying; this module only teaches it two things it lacks: SendGrid's
-``X-RateLimit-Reset`` header (an epoch or a delta, the docs say both) and AWS-style full jitter.
+urllib3's ``Retry`` does the retrying; this module teaches it what it lacks: SendGrid's
+``X-RateLimit-Reset`` header (an epoch or a delta, the docs say both), AWS-style full jitter, and the
+invocation's deadline. A Lambda is billed while it sleeps and killed at its timeout, so no sleep or request
+may run past the deadline set by ``call_deadline`` (from the Lambda context), and a rate-limit reset longer
+than ``max_rate_limit_wait_s`` (or than the time left) is not slept here at all: it raises ``RateLimited``,
+which the state machine turns into a Wait state (free) before calling the same Task again.
 """
 
+import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -14,10 +21,34 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from contact_jobs.errors import ProviderError, TransientError
+from contact_jobs.errors import ProviderError, RateLimited, TransientError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 EPOCH_THRESHOLD = 1_000_000_000  # a reset value above this is a Unix time, below it a delay in seconds
+RESET_JITTER_S = 0.25  # added to a reset: a reset of 0 still needs a moment; spreads concurrent workers
+# Kept back from the Lambda's remaining time: to raise, log, and hand the error to Step Functions.
+DEADLINE_RESERVE_S = 5.0
+
+# The monotonic time by which this invocation's provider calls must be done (None: no bound, outside Lambda).
+_deadline: ContextVar[float | None] = ContextVar("provider_call_deadline", default=None)
+
+
+@contextmanager
+def call_deadline(remaining_ms: int | None, reserve_s: float = DEADLINE_RESERVE_S) -> Iterator[None]:
+    """Bound every provider call made inside by the invocation's remaining time (the Lambda context's
+    ``get_remaining_time_in_millis()``), less ``reserve_s``."""
+    deadline = None if remaining_ms is None else time.monotonic() + remaining_ms / 1000 - reserve_s
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds before the deadline (negative once past it), or None when no deadline is set."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -35,23 +66,31 @@ def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> fl
 
 
 class ProviderRetry(Retry):
-    """``Retry`` with full-jitter backoff and rate-limit headers; 429 is retried for every method."""
+    """``Retry`` with full-jitter backoff, rate-limit headers and the invocation's deadline; 429 is retried
+    for every method."""
 
     def get_backoff_time(self) -> float:
         ceiling = super().get_backoff_time()  # exponential, capped by backoff_max (jitter is ours)
         return random.uniform(0, ceiling) if ceiling > 0 else 0.0  # noqa: S311 - jitter, not crypto
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        delay = rate_limit_delay(response.headers)
-        return None if delay is None else min(delay, self.retry_after_max)
+        return rate_limit_delay(response.headers)
 
-    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
-        delay = self.get_retry_after(response) if response.status == 429 else None
-        if delay is None:
-            return False
-        # A reset of 0 still needs a moment; a little jitter keeps concurrent workers apart.
-        time.sleep(delay + random.uniform(0, 0.25))  # noqa: S311
-        return True
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """Wait before the next attempt, never past the deadline: a short rate-limit reset is slept here, a
+        long one is handed to the state machine (``RateLimited``); a backoff that does not fit fails the
+        attempt as transient (the Task's Retry, or the next call, tries again)."""
+        delay = self.get_retry_after(response) if response is not None and response.status == 429 else None
+        if delay is not None:
+            _check_rate_limit_fits(delay, self.retry_after_max)
+            time.sleep(delay + random.uniform(0, RESET_JITTER_S))  # noqa: S311
+            return
+        backoff = self.get_backoff_time()
+        left = time_left()
+        if left is not None and backoff >= left:
+            raise TransientError(f"no time left in this invocation to retry ({max(left, 0):.0f} s left)")
+        if backoff > 0:
+            time.sleep(backoff)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:  # nothing was processed: safe for POST too
@@ -59,8 +98,34 @@ class ProviderRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
 
+def _check_rate_limit_fits(delay: float, longest_sleep_s: float) -> None:
+    """Raise ``RateLimited`` when a reset is longer than a Lambda should sleep, or than its time left."""
+    left = time_left()
+    needed = delay + RESET_JITTER_S
+    if delay > longest_sleep_s or (left is not None and needed >= left):
+        wait_s = max(1, math.ceil(needed))
+        raise RateLimited(wait_s, f"rate limited: the limit resets in {delay:.0f} s")
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """Caps each request's timeout by the time left, so that a slow answer cannot outlive the invocation."""
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        left = time_left()
+        timeout = kwargs.get("timeout")
+        if left is not None:
+            if left <= 0:
+                raise TransientError("no time left in this invocation for another provider request")
+            if timeout is None or isinstance(timeout, int | float):
+                kwargs["timeout"] = left if timeout is None else min(float(timeout), left)
+        response: requests.Response = super().send(request, *args, **kwargs)
+        return response
+
+
 def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Session:
-    """A session for a provider's JSON API. Redirects are not followed: an API never needs them."""
+    """A session for a provider's JSON API. Redirects are not followed: an API never needs them.
+    ``max_rate_limit_wait_s``: the longest rate-limit reset slept inside the function; a longer one raises
+    ``RateLimited`` for a Wait state."""
     retry = ProviderRetry(
         total=retries,
         connect=retries,
@@ -77,7 +142,7 @@ def provider_session(retries: int, max_rate_limit_wait_s: int) -> requests.Sessi
     # Every request passes allow_redirects=False; ``max_redirects = 0`` would add nothing but make
     # requests raise TooManyRedirects even then, hiding the status behind a retried "transient" error.
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = DeadlineAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

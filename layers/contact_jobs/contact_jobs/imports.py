@@ -34,6 +34,7 @@ class PartResult:
     counts: dict[str, int]  # requested, created, updated, errored
     details: dict[str, int] = field(default_factory=dict)  # provider-specific counts, reported as they are
     has_errors_file: bool = False
+    reason: str = ""  # why a failed part failed, when the provider's status alone does not say
 
 
 class ImportAdapter(Protocol):
@@ -139,6 +140,7 @@ def check(job: dict[str, Any], adapter: ImportAdapter, now: datetime, poll: Poll
         for name, value in result.details.items():
             details[name] = details.get(name, 0) + value
     failed = [result.provider_job_id for result in results if result.status == "failed"]
+    reasons = [result.reason for result in results if result.status == "failed" and result.reason]
     return {
         **job,
         "state": "finished",
@@ -146,8 +148,14 @@ def check(job: dict[str, Any], adapter: ImportAdapter, now: datetime, poll: Poll
         "counts": {name: sum(result.counts[name] for result in results) for name in COUNTS},
         "details": details,
         "outcome": "failed" if failed else ("errored" if "errored" in statuses else "completed"),
-        "failure": f"{adapter.name} import job(s) {', '.join(failed)} failed" if failed else None,
+        "failure": _failure(adapter.name, failed, reasons),
     }
+
+
+def _failure(provider: str, failed: list[str], reasons: list[str]) -> str | None:
+    if not failed:
+        return None
+    return f"{provider} import job(s) {', '.join(failed)} failed" + "".join(f": {r}" for r in reasons)
 
 
 def copy_errors(

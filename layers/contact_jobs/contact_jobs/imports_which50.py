@@ -13,11 +13,11 @@ from typing import Any
 
 from contact_jobs import csvscan
 from contact_jobs.config import Which50Settings
-from contact_jobs.errors import InvalidImportFile, TransientError
+from contact_jobs.errors import InvalidImportFile, RateLimited, TransientError
 from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.imports import PartResult
 from contact_jobs.progress import Progress, ProgressStore
-from contact_jobs.providers.which50 import Which50Client
+from contact_jobs.providers.which50 import Which50Client, Which50Status
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5
@@ -68,13 +68,18 @@ class Which50Imports:
         list_id = int(job["target"])
         try:
             already_run = self._resume(cursor, job, list_id)
-            uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
             if already_run:
-                return {**cursor, "failures": 0, "retry_in_s": 0, "done": True, "run_called": True}, uploads
+                done = {**cursor, "failures": 0, "retry_in_s": 0, "done": True, "run_called": True}
+                return done, self._uploads(cursor, job)
             finished = self._push_from(cursor, job, s3, list_id, deadline)
             if finished:
                 self._client.run(list_id, cursor["import_job_id"])
                 self._record_run(job["job_id"], cursor)
+        except RateLimited as exc:
+            if not cursor.get("import_job_id"):
+                raise  # no job yet: the state machine waits out the reset, then runs this step again
+            # Keep the cursor (batches accepted stay sent); WaitBeforeSending waits out the reset.
+            return {**cursor, "retry_in_s": exc.wait_s, "last_error": exc.reason}, self._uploads(cursor, job)
         except TransientError as exc:
             if not cursor.get("import_job_id"):
                 raise  # nothing to resume from yet: Step Functions' Retry starts the step again
@@ -82,14 +87,19 @@ class Which50Imports:
             if failures > MAX_CONSECUTIVE_FAILURES:
                 raise
             # Resume from the last batch Which50 accepted, after a growing pause (a Wait state).
-            uploads = [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
             return {
                 **cursor,
                 "failures": failures,
                 "retry_in_s": min(300, 5 * 2**failures),
                 "last_error": str(exc),
-            }, uploads
-        return {**cursor, "failures": 0, "retry_in_s": 0, "done": finished, "run_called": finished}, uploads
+            }, self._uploads(cursor, job)
+        sent = {**cursor, "failures": 0, "retry_in_s": 0, "done": finished, "run_called": finished}
+        return sent, self._uploads(cursor, job)
+
+    @staticmethod
+    def _uploads(cursor: dict[str, Any], job: dict[str, Any]) -> list[dict[str, Any]]:
+        """The one provider job this import is, as the send loop reports uploads."""
+        return [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
 
     def _resume(self, cursor: dict[str, Any], job: dict[str, Any], list_id: int) -> bool:
         """Bring the cursor to what was recorded (the state's copy may be older); True if ``/run`` was
@@ -168,7 +178,7 @@ class Which50Imports:
         if not status.finished:
             return None, warnings
         errored = status.invalid_email + status.invalid_sms
-        outcome = "failed" if status.meaning == "failed" else ("errored" if errored else "completed")
+        outcome, reason = _outcome(status, errored)
         counts = {
             "requested": job["send"]["rows_sent"],
             "created": status.inserted,
@@ -182,7 +192,23 @@ class Which50Imports:
             "invalid_sms": status.invalid_sms,
             "total": status.total,
         }
-        return [PartResult(0, str(status.job_id), outcome, counts, details)], warnings
+        return [PartResult(0, str(status.job_id), outcome, counts, details, reason=reason)], warnings
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return None  # Which50 reports counts, not an errors file
+
+
+def _outcome(status: Which50Status, errored: int) -> tuple[str, str]:
+    """The outcome and, for a failure the status alone does not explain, its reason.
+
+    A finished job whose status nobody mapped is judged by what it applied: contacts inserted or updated
+    are a result (the unmapped status is a warning); nothing applied under an unknown status is no evidence
+    of success, so it fails, naming the status so the operator can map it (WHICH50_STATUS_MAP)."""
+    if status.meaning == "failed":
+        return "failed", ""
+    if status.meaning is None and status.inserted + status.updated == 0:
+        return "failed", (
+            f"it finished with CurrentStatus {status.status!r}, which WHICH50_STATUS_MAP does not map, "
+            "and applied no contacts (0 inserted, 0 updated)"
+        )
+    return ("errored" if errored else "completed"), ""

@@ -35,6 +35,8 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
         raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
     job = state.get("job") or {}
     operation = str(job.get("operation") or state.get("operation") or "unknown")
+    if outcome == "completed" and state.get("errors_report_error"):
+        outcome = "errored"  # rows were refused (there is a report) and the report itself is missing
     provider = str(job.get("provider") or state.get("provider") or "unknown")
     details = _import_details(state) if operation == "import" else _backup_details(state)
     error = None if outcome == "completed" else failure_reason(state.get("error"))
@@ -89,8 +91,17 @@ def _import_details(state: dict[str, Any]) -> dict[str, Any]:
             "source_key": source.get("key"),
             "errors_keys": state.get("errors_keys") or [],
         },
-        "warnings": list(job.get("warnings") or []),
+        "warnings": list(job.get("warnings") or []) + _missing_report(state.get("errors_report_error")),
     }
+
+
+def _missing_report(error: dict[str, Any] | None) -> list[str]:
+    """CopyImportErrors failed after the provider imported the rows: the counts stand, the report is
+    missing, and the subscriber is told why (the provider keeps it only until its URL expires)."""
+    reason = failure_reason(error)
+    if reason is None:
+        return []
+    return [f"the provider's error report could not be copied to S3: {reason['type']}: {reason['message']}"]
 
 
 def _import_ids(job: dict[str, Any]) -> str | None:

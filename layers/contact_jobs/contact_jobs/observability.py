@@ -13,6 +13,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from contact_jobs.http import call_deadline
+
 SERVICE = "contact-jobs"
 NAMESPACE = "ContactJobs"  # the CloudWatch namespace the README and dashboards name
 
@@ -37,7 +39,8 @@ def metric(
 
 def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Handler]:
     """Wrap a Lambda handler: structured logs with the Lambda context and the job's correlation id, a
-    trace (responses are not captured: they are job state), and the invocation's metrics as EMF."""
+    trace (responses are not captured: they are job state), the invocation's metrics as EMF, and a
+    deadline for provider calls from the context's remaining time."""
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
@@ -57,7 +60,8 @@ def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Hand
             metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
             token = _metrics.set(metrics)
             try:
-                return traced(event, context)
+                with call_deadline(_remaining_ms(context)):  # no provider call outlives the invocation
+                    return traced(event, context)
             finally:
                 _metrics.reset(token)
                 if metrics.metric_set:
@@ -66,3 +70,8 @@ def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Hand
         return measured
 
     return decorate
+
+
+def _remaining_ms(context: Any) -> int | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else None
