@@ -39,6 +39,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sandbox.identity import signing_as
@@ -267,11 +268,23 @@ def enforced_iam(state_machine_role: ReadOnlyCredentials) -> Iterator[None]:
         yield
 
 
+_START_LOCK = threading.Lock()
+_unlocked_start = StepFunctionsParserBackend.start_execution
+
+
+def _atomic_start(self: StepFunctionsParserBackend, *args: Any, **kwargs: Any) -> Any:
+    """Step Functions starts one execution per name, however many callers race (S3 delivering an event
+    twice at once); moto checks the name and then appends, so two racing starts both got through."""
+    with _START_LOCK:
+        return _unlocked_start(self, *args, **kwargs)
+
+
 @contextmanager
 def patched_moto(functions: dict[str, InProcessFunction], recorder: Recorder) -> Iterator[None]:
     """Run Lambda handlers in this process (each signing as its role), scale the interpreter's waits by
-    ``time_scale``, and parse definitions one at a time."""
+    ``time_scale``, parse definitions one at a time, and start executions one at a time."""
     with (
+        mock.patch.object(StepFunctionsParserBackend, "start_execution", _atomic_start),
         mock.patch.object(LambdaFunction, "invoke", _invoke_in_process(functions, recorder)),
         mock.patch.object(WaitFunction, "_wait_interval", _scaled_wait(recorder)),
         mock.patch.object(retrier_decl, "time", _scaled_sleep(recorder)),

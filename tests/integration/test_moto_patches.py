@@ -28,8 +28,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from sandbox import moto_patches
 from sandbox.identity import invocation_credentials, signing_as
 from sandbox.moto_patches import IAM_ACTIONS, _lambda_function_arn, enforced_iam
 from sandbox.stack import ADMIN_USER, create_admin
@@ -57,6 +59,13 @@ def test_wait_states_wait_through_the_patched_method():
 
 def test_retry_backoff_sleeps_through_the_modules_time():
     assert "time.sleep(" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+
+
+def test_executions_start_through_the_backend_method_the_sandbox_serialises():
+    """The sandbox locks this method so racing starts of one name make one execution, as on AWS."""
+    assert StepFunctionsParserBackend.start_execution is moto_patches._unlocked_start
+    source = inspect.getsource(StepFunctionsParserBackend.start_execution)
+    assert "_handle_name_input_idempotency" in source, "moto no longer checks names where the lock covers"
 
 
 def test_parser_scope_stack_is_the_class_level_list_the_sandbox_clears():
