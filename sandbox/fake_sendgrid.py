@@ -58,6 +58,11 @@ class FakeSendGridOptions:
     lists: tuple[str, ...] = (KNOWN_LIST,)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
+    # Per file (0-based index) of the first export: its first download is this slow (whole body, seconds)
+    # or answers 404 every time (a copy that fails for good). For races between sibling copies.
+    slow_first_download_s: dict[int, float] = field(default_factory=dict)
+    missing_files: frozenset[int] = frozenset()
+    distinct_exports: bool = False  # each export's gzip files differ in bytes (header mtime), as real ones do
 
 
 @dataclass
@@ -140,6 +145,7 @@ class FakeSendGrid(LoopbackFake):
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
         self._signing_key = secrets.token_bytes(32)
+        self._downloads_started: dict[tuple[str, int], int] = {}
 
     # Server lifecycle ----------------------------------------------------------------------------
 
@@ -305,8 +311,9 @@ class FakeSendGrid(LoopbackFake):
                     self.options.contacts, max_mb * 1024 * 1024, file_type, self.options.email_domain
                 )
                 export.contact_count = self.options.contacts
+                mtime = list(self.exports).index(export.id) if self.options.distinct_exports else 0
                 export.files = [
-                    gzip.compress(data, mtime=0) if self.options.gzip_files else data for data in csv_files
+                    gzip.compress(data, mtime=mtime) if self.options.gzip_files else data for data in csv_files
                 ]
             return export.files
 
@@ -334,10 +341,21 @@ class FakeSendGrid(LoopbackFake):
                 403,
                 mimetype="application/xml",
             )
+        first_export = next(iter(self.exports)) == export_id
+        if first_export and index in self.options.missing_files:
+            return Response("<Error><Code>NoSuchKey</Code></Error>", 404, mimetype="application/xml")
         data = self._ready_files(self.exports[export_id])[index]
+        if first_export and self._first_download(export_id, index):
+            time.sleep(self.options.slow_first_download_s.get(index, 0))
         return Response(
             data, 200, mimetype="application/octet-stream", headers={"Content-Length": str(len(data))}
         )
+
+    def _first_download(self, export_id: str, index: int) -> bool:
+        with self._lock:
+            started = self._downloads_started.get((export_id, index), 0)
+            self._downloads_started[(export_id, index)] = started + 1
+        return started == 0
 
     # Imports: field definitions, lists, import jobs and their presigned upload URL -----------------
 
