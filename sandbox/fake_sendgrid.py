@@ -62,6 +62,9 @@ class FakeSendGridOptions:
     # or answers 404 every time (a copy that fails for good). For races between sibling copies.
     slow_first_download_s: dict[int, float] = field(default_factory=dict)
     missing_files: frozenset[int] = frozenset()
+    # The first request for this file of the first export makes the export expire at once (the request
+    # itself is answered: its URL was signed before): copies that start later find the export expired.
+    expire_first_export_on_download: int | None = None
     distinct_exports: bool = False  # each export's gzip files differ in bytes (header mtime), as real ones do
 
 
@@ -342,10 +345,14 @@ class FakeSendGrid(LoopbackFake):
                 mimetype="application/xml",
             )
         first_export = next(iter(self.exports)) == export_id
+        first_download = first_export and self._first_download(export_id, index)
+        if first_download and index == self.options.expire_first_export_on_download:
+            export = self.exports[export_id]
+            export.expires_at = min(export.expires_at, time.time())
         if first_export and index in self.options.missing_files:
             return Response("<Error><Code>NoSuchKey</Code></Error>", 404, mimetype="application/xml")
         data = self._ready_files(self.exports[export_id])[index]
-        if first_export and self._first_download(export_id, index):
+        if first_download:
             time.sleep(self.options.slow_first_download_s.get(index, 0))
         return Response(
             data, 200, mimetype="application/octet-stream", headers={"Content-Length": str(len(data))}

@@ -130,17 +130,19 @@ def test_a_failed_copy_waits_for_its_slower_siblings_and_the_failed_backup_holds
 
 
 def test_an_export_that_expires_while_copies_stream_is_restarted_and_holds_only_the_new_exports_bytes(backup):
-    # Six files, four copied at once: files 1-3 stream past the expiry, file 4 starts after it.
+    # File 1's download makes the export expire and is refused: its copy finds the export expired while
+    # files 2 and 3 still stream the old export's bytes (different from the new export's).
     fake = FakeSendGridOptions(
         export_ready_after_s=0.05,
-        expire_first_export_after_s=0.5,
-        slow_first_download_s={0: 1.0, 1: 3.0, 2: 3.0, 3: 3.0},
+        expire_first_export_on_download=0,
+        missing_files=frozenset({0}),
+        slow_first_download_s={1: 10.0, 2: 10.0},
         distinct_exports=True,
     )
-    result = backup(fake=fake, contacts=40000, max_file_size_mb=1)
+    result = backup(fake=fake, contacts=20000, max_file_size_mb=1)
     assert result["status"] == "SUCCEEDED"
     assert result["provider_exports"] == 2, "one expired export, one new"
-    assert len(result["files"]) == 6
+    assert len(result["files"]) == 3
     assert_holds_exactly_the_manifest(result)
 
 
@@ -156,13 +158,19 @@ def _template_with_task_timeout(tmp_path, function: str, seconds: int):
 
 
 def test_a_copy_that_outlives_its_task_cannot_change_a_completed_backup(backup, tmp_path):
-    # The first copy of file 0 is slower than its Task's timeout: it runs on while the retry copies the file,
-    # the manifest is written and the execution ends; then it finishes.
-    fake = FakeSendGridOptions(export_ready_after_s=0.05, slow_first_download_s={0: 3.0})
+    # The first copy of file 1 outlives its Task (1 s) and starts the export's expiry; the retry finds the
+    # export expired, a new export is copied and its manifest written; then the old copy finishes.
+    fake = FakeSendGridOptions(
+        export_ready_after_s=0.05,
+        expire_first_export_on_download=0,
+        slow_first_download_s={0: 10.0},
+        distinct_exports=True,
+    )
     template = _template_with_task_timeout(tmp_path, "CopyExportFile", 1)
     result = backup(fake=fake, contacts=20000, max_file_size_mb=1, template=template)
     assert result["status"] == "SUCCEEDED"
     assert "States.Timeout" in json.dumps(result["history"])
+    assert result["provider_exports"] == 2
     assert_holds_exactly_the_manifest(result)
 
 
