@@ -316,7 +316,8 @@ class FakeSendGrid(LoopbackFake):
                 export.contact_count = self.options.contacts
                 mtime = list(self.exports).index(export.id) if self.options.distinct_exports else 0
                 export.files = [
-                    gzip.compress(data, mtime=mtime) if self.options.gzip_files else data for data in csv_files
+                    gzip.compress(data, mtime=mtime) if self.options.gzip_files else data
+                    for data in csv_files
                 ]
             return export.files
 

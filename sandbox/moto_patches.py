@@ -82,7 +82,8 @@ class Recorder:
     retry_intervals: list[float] = field(default_factory=list)
     invocations: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    in_flight: int = 0  # handlers running now; on AWS a Lambda runs on after its Task timed out or its Map failed
+    # Handlers running now: on AWS a Lambda runs on after its Task timed out or its Map failed.
+    in_flight: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
 
     def handler_started(self) -> None:

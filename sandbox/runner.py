@@ -217,13 +217,14 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
         options.rate_limit_every = 3
     with FakeSendGrid(options) as fake:
         config = StackConfig(
-            **({"template": scenario.template} if scenario.template else {}),
             api_key=options.api_key,
             sendgrid_base_url=fake.base_url,
             download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
             environment=scenario.environment or {},
             time_scale=scenario.time_scale,
         )
+        if scenario.template:
+            config.template = scenario.template
         with local_stack(config) as stack:
             say(f"local stack up: bucket {stack.backup_bucket}, fake SendGrid at {fake.base_url}")
             queue_url = subscribe_queue(stack)

@@ -115,9 +115,7 @@ def _state_with_file(s3, size_in_s3: int, recorded: int) -> dict:
     }
     return {
         "job": job,
-        "files": [
-            {"index": 0, "key": KEY, "bytes": recorded, "sha256": "h", "gzip": False, "etag": etag}
-        ],
+        "files": [{"index": 0, "key": KEY, "bytes": recorded, "sha256": "h", "gzip": False, "etag": etag}],
     }
 
 
@@ -138,7 +136,7 @@ def test_manifest_is_refused_when_a_file_differs_from_its_copy_record(s3):
 def test_manifest_is_refused_when_the_prefix_holds_a_file_no_copy_recorded(s3):
     state = _state_with_file(s3, 3, 3)
     s3.put_object(Bucket="backups", Key="backups/p/old-export/part-00002.csv", Body=b"late")
-    with pytest.raises(CopyFailed, match="no copy recorded: backups/p/old-export/part-00002.csv"):
+    with pytest.raises(CopyFailed, match=r"no copy recorded: backups/p/old-export/part-00002\.csv"):
         backup.write_manifest(state, s3, "backups", NOW)
 
 
@@ -169,7 +167,7 @@ def test_discard_fails_when_s3_refuses_to_delete_a_file(s3):
         def delete_objects(self, **_):
             return refused
 
-    with pytest.raises(TransientError, match="1 files .* not deleted: backups/p/e/part-00001.csv"):
+    with pytest.raises(TransientError, match=r"1 files .* not deleted: backups/p/e/part-00001\.csv"):
         backup.discard_partial(state, Refusing(), "backups")
 
 
@@ -179,7 +177,9 @@ def test_a_copy_that_lands_after_its_backup_was_discarded_withdraws_itself(s3, d
     backup.discard_partial({"job": {"prefix": "backups/p/", "provider_job_id": "e"}}, s3, "backups")
     item = {"provider_job_id": "e", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
     with pytest.raises(CopyFailed, match="discarded"):
-        backup.copy_file(item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW)
+        backup.copy_file(
+            item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW
+        )
     assert s3.list_objects_v2(Bucket="backups", Prefix="backups/p/")["KeyCount"] == 0
 
 

@@ -56,8 +56,11 @@ def test_every_task_outlives_its_functions_timeout(states, template):
 
 def test_a_failed_copy_is_an_iteration_result_not_a_map_failure(states):
     copy = states["CopyExportFile"]
-    assert copy["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "FileNotCopied"}]
-    assert states["FileNotCopied"]["Type"] == "Pass" and states["FileNotCopied"]["End"]
+    assert copy["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "FileNotCopied"}
+    ]
+    assert states["FileNotCopied"]["Type"] == "Pass"
+    assert states["FileNotCopied"]["End"]
     assert states["CopyExportFiles"]["Next"] == "FindFailedCopies"
 
 
@@ -105,7 +108,8 @@ def test_retried_and_caught_error_names_exist_in_the_layer(states):
     custom = {name for name in named if not name.startswith(("States.", "Lambda."))}
     assert custom == LAYER_ERRORS
     assert all(hasattr(errors, name) for name in custom)
-    assert "'ExportExpired'" in json.dumps(states["FindFailedCopies"]) and hasattr(errors, "ExportExpired")
+    assert "'ExportExpired'" in json.dumps(states["FindFailedCopies"])
+    assert hasattr(errors, "ExportExpired")
 
 
 def test_state_payloads_never_carry_download_urls(states):

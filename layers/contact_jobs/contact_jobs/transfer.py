@@ -75,7 +75,7 @@ REFUSED_WRITE_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConfli
 
 def _if_none_match(params: dict[str, Any], **_: Any) -> None:
     with _CONDITIONAL_LOCK:
-        conditional = _CONDITIONAL_KEYS[(params.get("Bucket"), params.get("Key"))] > 0
+        conditional = _CONDITIONAL_KEYS[(str(params.get("Bucket")), str(params.get("Key")))] > 0
     if conditional:
         params["IfNoneMatch"] = "*"  # a late writer fails instead of overwriting what another stored
 
