@@ -194,3 +194,18 @@ def test_a_late_attempt_of_a_copy_fails_instead_of_overwriting_the_stored_file(s
         backup.copy_file(item, provider, s3, "backups", guard, CopySettings(), lambda: NOW)
     assert s3.get_object(Bucket="backups", Key=first["key"])["Body"].read() == b"EMAIL\na@example.com\n"
     assert s3.list_multipart_uploads(Bucket="backups", Prefix="backups/p/").get("Uploads", []) == []
+
+
+def test_a_late_multipart_copy_is_refused_at_complete_and_its_upload_aborted(s3, download_server):
+    size = 6 * 1024 * 1024  # over the 5 MiB part: a multipart upload whose complete is conditional
+    download_server.routes["/first"] = Route(body=b"a" * size)
+    download_server.routes["/late"] = Route(body=b"b" * (size + 1))
+    urls = [ready([download_server.url("/first")]), ready([download_server.url("/late")])]
+    item = {"provider_job_id": "e", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
+    guard, provider, settings = UrlGuard([download_server.host]), ScriptedProvider(urls), CopySettings(5)
+    first = backup.copy_file(item, provider, s3, "backups", guard, settings, lambda: NOW)
+    assert first["etag"].endswith('-2"'), "stored in two parts"
+    with pytest.raises(CopyFailed, match="from another attempt"):
+        backup.copy_file(item, provider, s3, "backups", guard, settings, lambda: NOW)
+    assert s3.head_object(Bucket="backups", Key=first["key"])["ContentLength"] == size
+    assert s3.list_multipart_uploads(Bucket="backups", Prefix="backups/p/").get("Uploads", []) == []
