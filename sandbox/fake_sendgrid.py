@@ -71,6 +71,14 @@ class FakeSendGridOptions:
     list_shows_export_request: bool = False
     serve_without_content_length: bool = False  # downloads sent without Content-Length (chunked)
     truncate_after_bytes: int | None = None  # downloads cut short after this many bytes, as if complete
+    # Per file (0-based index) of the first export: its first download is this slow (whole body, seconds)
+    # or answers 404 every time (a copy that fails for good). For races between sibling copies.
+    slow_first_download_s: dict[int, float] = field(default_factory=dict)
+    missing_files: frozenset[int] = frozenset()
+    # The first request for this file of the first export makes the export expire at once (the request
+    # itself is answered: its URL was signed before): copies that start later find the export expired.
+    expire_first_export_on_download: int | None = None
+    distinct_exports: bool = False  # each export's gzip files differ in bytes (header mtime), as real ones do
 
 
 @dataclass
@@ -154,6 +162,7 @@ class FakeSendGrid(LoopbackFake):
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
         self._signing_key = secrets.token_bytes(32)
+        self._downloads_started: dict[tuple[str, int], int] = {}
         self._uploads_answered = 0
         self._created_exports = 0
         for body in self.options.pending_exports:
@@ -353,8 +362,10 @@ class FakeSendGrid(LoopbackFake):
                     self.options.contacts, max_mb * 1024 * 1024, file_type, self.options.email_domain
                 )
                 export.contact_count = self.options.contacts
+                mtime = list(self.exports).index(export.id) if self.options.distinct_exports else 0
                 export.files = [
-                    gzip.compress(data, mtime=0) if self.options.gzip_files else data for data in csv_files
+                    gzip.compress(data, mtime=mtime) if self.options.gzip_files else data
+                    for data in csv_files
                 ]
             return export.files
 
@@ -382,7 +393,16 @@ class FakeSendGrid(LoopbackFake):
                 403,
                 mimetype="application/xml",
             )
+        first_export = next(iter(self.exports)) == export_id
+        first_download = first_export and self._first_download(export_id, index)
+        if first_download and index == self.options.expire_first_export_on_download:
+            export = self.exports[export_id]
+            export.expires_at = min(export.expires_at, time.time())
+        if first_export and index in self.options.missing_files:
+            return Response("<Error><Code>NoSuchKey</Code></Error>", 404, mimetype="application/xml")
         data = self._ready_files(self.exports[export_id])[index]
+        if first_download:
+            time.sleep(self.options.slow_first_download_s.get(index, 0))
         return self._file_response(data)
 
     def _file_response(self, data: bytes) -> Response:
@@ -397,6 +417,12 @@ class FakeSendGrid(LoopbackFake):
         if len(sent) < len(data):
             response.headers["Connection"] = "close"  # the socket ends where the bytes do
         return response
+
+    def _first_download(self, export_id: str, index: int) -> bool:
+        with self._lock:
+            started = self._downloads_started.get((export_id, index), 0)
+            self._downloads_started[(export_id, index)] = started + 1
+        return started == 0
 
     # Imports: field definitions, lists, import jobs and their presigned upload URL -----------------
 

@@ -84,6 +84,24 @@ class Recorder:
     retry_intervals: list[float] = field(default_factory=list)
     invocations: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Handlers running now: on AWS a Lambda runs on after its Task timed out or its Map failed.
+    in_flight: int = 0
+    idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def handler_started(self) -> None:
+        with self.idle:
+            self.in_flight += 1
+
+    def handler_ended(self) -> None:
+        with self.idle:
+            self.in_flight -= 1
+            self.idle.notify_all()
+
+    def wait_for_handlers(self, timeout_s: float = 60) -> None:
+        """Block until no handler runs (late copies included), so a test reads the bucket they leave."""
+        with self.idle:
+            if not self.idle.wait_for(lambda: self.in_flight == 0, timeout_s):
+                raise TimeoutError(f"{self.in_flight} handlers still running after {timeout_s} s")
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,7 @@ def _invoke_in_process(functions: dict[str, InProcessFunction], recorder: Record
         with recorder.lock:
             recorder.invocations.append(self.function_name)
         _running.handler = True
+        recorder.handler_started()
         try:
             with signing_as(target.role):
                 result = target.handler(event, context)
@@ -111,6 +130,7 @@ def _invoke_in_process(functions: dict[str, InProcessFunction], recorder: Record
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
         finally:
             _running.handler = False
+            recorder.handler_ended()
         return json.dumps(result).encode()
 
     return invoke

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
@@ -36,6 +37,7 @@ class BackupScenario:
     fake: FakeSendGridOptions | None = None  # tests reach further in than the CLI flags
     environment: dict[str, str] | None = None
     time_scale: float = 0.001  # sandbox seconds per second a Wait or Retry asks for
+    template: Path | None = None  # a copy of template.yaml (tests shrink a Task timeout)
 
 
 def subscribe_queue(stack: LocalStack) -> str:
@@ -195,6 +197,17 @@ def _backup_files(
     return files
 
 
+def _stored(stack: LocalStack, prefix: str) -> dict[str, list[str]]:
+    """Every object and every unfinished multipart upload under the backup's prefix."""
+    s3 = stack.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=stack.backup_bucket, Prefix=prefix)
+    uploads = s3.list_multipart_uploads(Bucket=stack.backup_bucket, Prefix=prefix).get("Uploads", [])
+    return {
+        "objects": sorted(item["Key"] for page in pages for item in page.get("Contents", [])),
+        "uploads": sorted(upload["Key"] for upload in uploads),
+    }
+
+
 def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]:
     options = scenario.fake or FakeSendGridOptions()
     options.contacts = scenario.contacts
@@ -211,6 +224,8 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
             environment=scenario.environment or {},
             time_scale=scenario.time_scale,
         )
+        if scenario.template:
+            config.template = scenario.template
         with local_stack(config) as stack:
             say(f"local stack up: bucket {stack.backup_bucket}, fake SendGrid at {fake.base_url}")
             queue_url = subscribe_queue(stack)
@@ -222,6 +237,8 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
                 execution_input["file_type"] = scenario.file_type
             name = f"backup-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
             result = run_execution(stack, name, execution_input, say)
+            # Copies may outlive the execution (as on AWS): what counts is the bucket once they ended.
+            stack.recorder.wait_for_handlers()
             notifications = received_notifications(stack, queue_url)
             manifest_key = _reported(notifications, "manifest_key")
             prefix = (
@@ -230,6 +247,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
             result.update(
                 waits=list(stack.recorder.waits),
                 files=_backup_files(stack, fake, manifest_key, prefix),
+                stored=_stored(stack, prefix),
                 manifest_key=manifest_key,
                 prefix=prefix,
                 notifications=notifications,

@@ -3,6 +3,7 @@
 import json
 
 from sandbox.fake_sendgrid import FakeSendGridOptions
+from sandbox.template import TEMPLATE
 from tests.integration.conftest import only_notification
 
 API_KEY = "SG.canary-key-0123456789"
@@ -101,3 +102,84 @@ def test_api_key_never_reaches_downloads_logs_or_notifications(backup):
     assert result["lambda_logs"], "the handlers did log"
     assert API_KEY not in "\n".join(result["lambda_logs"])
     assert API_KEY not in json.dumps(result["notifications"])
+
+
+# Races: copies that outlive a decision about their backup. Each test reads the bucket only after every
+# handler has ended (run_backup waits for them), as the late copies would have landed on AWS by then.
+
+
+def assert_holds_exactly_the_manifest(result):
+    manifest_key = result["manifest_key"]
+    assert manifest_key, "the backup completed with a manifest"
+    assert result["stored"]["objects"] == sorted([entry["key"] for entry in result["files"]] + [manifest_key])
+    assert result["stored"]["uploads"] == []
+    assert_identical_copies(result)
+
+
+def assert_holds_nothing(result):
+    assert result["stored"] == {"objects": [], "uploads": []}
+
+
+def test_a_failed_copy_waits_for_its_slower_siblings_and_the_failed_backup_holds_nothing(backup):
+    fake = FakeSendGridOptions(
+        export_ready_after_s=0.05, missing_files=frozenset({0}), slow_first_download_s={1: 2.0, 2: 2.0}
+    )
+    result = backup(fake=fake, contacts=20000, max_file_size_mb=1)
+    assert result["status"] == "FAILED"
+    assert only_notification(result)["message"]["error"]["type"] == "DownloadUrlExpired"
+    assert_holds_nothing(result)
+
+
+def test_an_export_that_expires_while_copies_stream_is_restarted_and_holds_only_the_new_exports_bytes(backup):
+    # File 1's download makes the export expire and is refused: its copy finds the export expired while
+    # files 2 and 3 still stream the old export's bytes (different from the new export's).
+    fake = FakeSendGridOptions(
+        export_ready_after_s=0.05,
+        expire_first_export_on_download=0,
+        missing_files=frozenset({0}),
+        slow_first_download_s={1: 10.0, 2: 10.0},
+        distinct_exports=True,
+    )
+    result = backup(fake=fake, contacts=20000, max_file_size_mb=1)
+    assert result["status"] == "SUCCEEDED"
+    assert result["provider_exports"] == 2, "one expired export, one new"
+    assert len(result["files"]) == 3
+    assert_holds_exactly_the_manifest(result)
+
+
+def _template_with_task_timeout(tmp_path, function: str, seconds: int):
+    text = TEMPLATE.read_text()
+    line = f"        {function}TaskTimeoutS: "
+    assert text.count(line) == 1
+    start = text.index(line) + len(line)
+    changed = text[:start] + str(seconds) + text[text.index("\n", start) :]
+    copy = tmp_path / "template.yaml"
+    copy.write_text(changed)
+    return copy
+
+
+def test_a_copy_that_outlives_its_task_cannot_change_a_completed_backup(backup, tmp_path):
+    # The first copy of file 1 outlives its Task (1 s) and starts the export's expiry; the retry finds the
+    # export expired, a new export is copied and its manifest written; then the old copy finishes.
+    fake = FakeSendGridOptions(
+        export_ready_after_s=0.05,
+        expire_first_export_on_download=0,
+        slow_first_download_s={0: 10.0},
+        distinct_exports=True,
+    )
+    template = _template_with_task_timeout(tmp_path, "CopyExportFile", 1)
+    result = backup(fake=fake, contacts=20000, max_file_size_mb=1, template=template)
+    assert result["status"] == "SUCCEEDED"
+    assert "States.Timeout" in json.dumps(result["history"])
+    assert result["provider_exports"] == 2
+    assert_holds_exactly_the_manifest(result)
+
+
+def test_a_copy_that_outlives_its_task_leaves_nothing_in_a_failed_backup(backup, tmp_path):
+    fake = FakeSendGridOptions(
+        export_ready_after_s=0.05, slow_first_download_s={1: 3.0}, missing_files=frozenset({0})
+    )
+    template = _template_with_task_timeout(tmp_path, "CopyExportFile", 1)
+    result = backup(fake=fake, contacts=20000, max_file_size_mb=1, template=template)
+    assert result["status"] == "FAILED"
+    assert_holds_nothing(result)

@@ -51,7 +51,7 @@ def test_discard_sample_removes_the_partial_backup(stack_with_fake):
     prefix = event["state"]["job"]["prefix"]
     s3.put_object(Bucket=stack.backup_bucket, Key=f"{prefix}part-00001.csv.gz", Body=b"partial")
     result = handler(stack, "DiscardPartialBackupFunction")(event, context("DiscardPartialBackupFunction"))
-    assert result == {"discarded": 1}
+    assert result == {"discarded": 1, "aborted_uploads": 0}
     assert s3.list_objects_v2(Bucket=stack.backup_bucket, Prefix=prefix)["KeyCount"] == 0
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from contact_jobs import backup
 from contact_jobs.config import PollSettings
-from contact_jobs.errors import CopyFailed, ExportExpired, ExportFailed, ProviderError
+from contact_jobs.errors import CopyFailed, ExportExpired, ExportFailed, ProviderError, TransientError
 from contact_jobs.providers.base import ExportRequest, ExportState, ExportStatus
 from contact_jobs.transfer import CopySettings
 from contact_jobs.urlguard import UrlGuard
@@ -90,7 +90,7 @@ def test_copy_reads_a_fresh_url_after_a_refused_one(s3, download_server):
     entry = backup.copy_file(
         item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW
     )
-    assert entry["key"] == "backups/p/part-00001.csv"
+    assert entry["key"] == "backups/p/export-1/part-00001.csv", "the key carries the attempt (its export)"
     assert entry["sha256"] == hashlib.sha256(b"EMAIL\na@example.com\n").hexdigest()
 
 
@@ -101,8 +101,11 @@ def test_copy_past_expiry_asks_for_a_new_export(s3):
         backup.copy_file(item, provider, s3, "backups", UrlGuard([]), CopySettings(), lambda: NOW)
 
 
+KEY = "backups/p/e/part-00001.csv"
+
+
 def _state_with_file(s3, size_in_s3: int, recorded: int) -> dict:
-    s3.put_object(Bucket="backups", Key="backups/p/part-00001.csv", Body=b"x" * size_in_s3)
+    etag = s3.put_object(Bucket="backups", Key=KEY, Body=b"x" * size_in_s3)["ETag"]
     job = {
         "provider": "sendgrid",
         "job_id": "j",
@@ -112,9 +115,7 @@ def _state_with_file(s3, size_in_s3: int, recorded: int) -> dict:
     }
     return {
         "job": job,
-        "files": [
-            {"index": 0, "key": "backups/p/part-00001.csv", "bytes": recorded, "sha256": "h", "gzip": False}
-        ],
+        "files": [{"index": 0, "key": KEY, "bytes": recorded, "sha256": "h", "gzip": False, "etag": etag}],
     }
 
 
@@ -122,7 +123,7 @@ def test_manifest_is_written_last_with_every_file(s3):
     written = backup.write_manifest(_state_with_file(s3, 3, 3), s3, "backups", NOW)
     manifest = json.loads(s3.get_object(Bucket="backups", Key=written["manifest_key"])["Body"].read())
     assert written["manifest_key"] == "backups/p/manifest.json"
-    assert [f["key"] for f in manifest["files"]] == ["backups/p/part-00001.csv"]
+    assert [f["key"] for f in manifest["files"]] == [KEY]
     assert manifest["total_bytes"] == 3
 
 
@@ -132,14 +133,79 @@ def test_manifest_is_refused_when_a_file_differs_from_its_copy_record(s3):
     assert s3.list_objects_v2(Bucket="backups", Prefix="backups/p/manifest.json")["KeyCount"] == 0
 
 
-def test_discard_removes_an_incomplete_backup(s3):
+def test_manifest_is_refused_when_the_prefix_holds_a_file_no_copy_recorded(s3):
+    state = _state_with_file(s3, 3, 3)
+    s3.put_object(Bucket="backups", Key="backups/p/old-export/part-00002.csv", Body=b"late")
+    with pytest.raises(CopyFailed, match=r"no copy recorded: backups/p/old-export/part-00002\.csv"):
+        backup.write_manifest(state, s3, "backups", NOW)
+
+
+def test_manifest_is_refused_when_a_file_was_replaced_after_its_copy(s3):
+    state = _state_with_file(s3, 3, 3)
+    s3.put_object(Bucket="backups", Key=KEY, Body=b"yyy")  # same size, other bytes: the ETag differs
+    with pytest.raises(CopyFailed, match="ETag"):
+        backup.write_manifest(state, s3, "backups", NOW)
+
+
+def test_discard_removes_every_attempts_files_and_unfinished_uploads(s3):
     state = _state_with_file(s3, 1, 1)
-    assert backup.discard_partial(state, s3, "backups") == {"discarded": 1}
+    s3.put_object(Bucket="backups", Key="backups/p/old/part-00001.csv", Body=b"o")
+    s3.create_multipart_upload(Bucket="backups", Key="backups/p/e/part-00002.csv")
+    assert backup.discard_partial(state, s3, "backups") == {"discarded": 2, "aborted_uploads": 1}
+    assert s3.list_objects_v2(Bucket="backups", Prefix="backups/p/")["KeyCount"] == 0
+    assert s3.list_multipart_uploads(Bucket="backups", Prefix="backups/p/").get("Uploads", []) == []
+
+
+def test_discard_fails_when_s3_refuses_to_delete_a_file(s3):
+    state = _state_with_file(s3, 1, 1)
+    refused = {"Errors": [{"Key": KEY, "Code": "AccessDenied", "Message": "no"}]}
+
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(s3, name)
+
+        def delete_objects(self, **_):
+            return refused
+
+    with pytest.raises(TransientError, match=r"1 files .* not deleted: backups/p/e/part-00001\.csv"):
+        backup.discard_partial(state, Refusing(), "backups")
+
+
+def test_a_copy_that_lands_after_its_backup_was_discarded_withdraws_itself(s3, download_server):
+    download_server.routes["/f"] = Route(body=b"EMAIL\na@example.com\n")
+    provider = ScriptedProvider([ready([download_server.url("/f")])])
+    backup.discard_partial({"job": {"prefix": "backups/p/", "provider_job_id": "e"}}, s3, "backups")
+    item = {"provider_job_id": "e", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
+    with pytest.raises(CopyFailed, match="discarded"):
+        backup.copy_file(
+            item, provider, s3, "backups", UrlGuard([download_server.host]), CopySettings(), lambda: NOW
+        )
     assert s3.list_objects_v2(Bucket="backups", Prefix="backups/p/")["KeyCount"] == 0
 
 
-def test_discard_never_touches_a_complete_backup(s3):
-    state = _state_with_file(s3, 1, 1)
-    backup.write_manifest(state, s3, "backups", NOW)
-    assert backup.discard_partial(state, s3, "backups") == {"discarded": 0}
-    assert s3.list_objects_v2(Bucket="backups", Prefix="backups/p/")["KeyCount"] == 2
+def test_a_late_attempt_of_a_copy_fails_instead_of_overwriting_the_stored_file(s3, download_server):
+    download_server.routes["/first"] = Route(body=b"EMAIL\na@example.com\n")
+    download_server.routes["/late"] = Route(body=b"EMAIL\nold@example.com\n")
+    urls = [ready([download_server.url("/first")]), ready([download_server.url("/late")])]
+    item = {"provider_job_id": "e", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
+    guard, provider = UrlGuard([download_server.host]), ScriptedProvider(urls)
+    first = backup.copy_file(item, provider, s3, "backups", guard, CopySettings(), lambda: NOW)
+    with pytest.raises(CopyFailed, match="from another attempt"):
+        backup.copy_file(item, provider, s3, "backups", guard, CopySettings(), lambda: NOW)
+    assert s3.get_object(Bucket="backups", Key=first["key"])["Body"].read() == b"EMAIL\na@example.com\n"
+    assert s3.list_multipart_uploads(Bucket="backups", Prefix="backups/p/").get("Uploads", []) == []
+
+
+def test_a_late_multipart_copy_is_refused_at_complete_and_its_upload_aborted(s3, download_server):
+    size = 6 * 1024 * 1024  # over the 5 MiB part: a multipart upload whose complete is conditional
+    download_server.routes["/first"] = Route(body=b"a" * size)
+    download_server.routes["/late"] = Route(body=b"b" * (size + 1))
+    urls = [ready([download_server.url("/first")]), ready([download_server.url("/late")])]
+    item = {"provider_job_id": "e", "index": 0, "prefix": "backups/p/", "file_type": "csv"}
+    guard, provider, settings = UrlGuard([download_server.host]), ScriptedProvider(urls), CopySettings(5)
+    first = backup.copy_file(item, provider, s3, "backups", guard, settings, lambda: NOW)
+    assert first["etag"].endswith('-2"'), "stored in two parts"
+    with pytest.raises(CopyFailed, match="from another attempt"):
+        backup.copy_file(item, provider, s3, "backups", guard, settings, lambda: NOW)
+    assert s3.head_object(Bucket="backups", Key=first["key"])["ContentLength"] == size
+    assert s3.list_multipart_uploads(Bucket="backups", Prefix="backups/p/").get("Uploads", []) == []

@@ -87,12 +87,16 @@ def test_schedule_input_is_valid_json_for_any_list_parameter(lists, expected):
 def test_copier_may_abort_multipart_uploads_and_nothing_more_than_it_needs(template):
     policies = template.body["Resources"]["CopyExportFileFunction"]["Properties"]["Policies"]
     statements = [s for policy in policies if isinstance(policy, dict) for s in policy.get("Statement", [])]
-    assert len(statements) == 1
+    assert len(statements) == 2
     assert set(statements[0]["Action"]) == {
         "s3:PutObject",
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
+        "s3:GetObject",  # HeadObject: what another attempt stored, and a discard's fence
+        "s3:DeleteObject",  # a copy that lands after its backup was discarded withdraws itself
     }
+    assert statements[1]["Action"] == "s3:ListBucket"  # so that a missing fence is a 404, not a 403
+    assert statements[1]["Condition"] == {"StringLike": {"s3:prefix": "backups/*"}}
 
 
 # Hardening: keys, logs, tracing, alarms, dead letters --------------------------------------------------

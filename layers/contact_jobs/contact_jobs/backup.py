@@ -6,12 +6,21 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from contact_jobs.config import PollSettings
-from contact_jobs.errors import CopyFailed, DownloadUrlExpired, ExportExpired, ExportFailed, ProviderError
+from contact_jobs.errors import (
+    CopyFailed,
+    DownloadUrlExpired,
+    ExportExpired,
+    ExportFailed,
+    ProviderError,
+    TransientError,
+)
 from contact_jobs.polling import first_poll, next_poll
 from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState, ExportStatus
 from contact_jobs.timeutil import isoformat, parse_timestamp
-from contact_jobs.transfer import CopyResult, CopySettings, copy_url_to_s3
+from contact_jobs.transfer import CopyResult, CopySettings, ObjectExists, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 
 MANIFEST_NAME = "manifest.json"
@@ -78,8 +87,10 @@ def check(job: dict[str, Any], provider: ExportProvider, now: datetime, poll: Po
     return checked
 
 
-def file_key(prefix: str, index: int, file_type: str) -> str:
-    return f"{prefix}part-{index + 1:05d}.{file_type}"
+def file_key(prefix: str, export_id: str, index: int, file_type: str) -> str:
+    """A file's key carries its attempt (the export it came from): a copy from an expired export, still
+    running when the export was started anew, can never write where the new export's copy lives."""
+    return f"{prefix}{export_id}/part-{index + 1:05d}.{file_type}"
 
 
 def _fresh_url(provider: ExportProvider, export_id: str, index: int, now: datetime) -> str:
@@ -107,7 +118,7 @@ def copy_file(
     """Copy one export file. URLs are read fresh from the export status (they expire; the state never
     holds them); a refused URL is read once more before giving up to the state machine's Retry."""
     export_id, index = item["provider_job_id"], int(item["index"])
-    key = file_key(item["prefix"], index, item.get("file_type", "csv"))
+    key = file_key(item["prefix"], export_id, index, item.get("file_type", "csv"))
 
     def copy_from_a_fresh_url() -> CopyResult:
         return copy_url_to_s3(
@@ -115,28 +126,60 @@ def copy_file(
         )
 
     try:
-        result = copy_from_a_fresh_url()
-    except DownloadUrlExpired:
-        result = copy_from_a_fresh_url()
-    return _file_entry(result, index)
+        try:
+            result = copy_from_a_fresh_url()
+        except DownloadUrlExpired:
+            result = copy_from_a_fresh_url()
+    except ObjectExists as exists:
+        return _stored_by_another_attempt(exists.result, s3, index)
+    etag = s3.head_object(Bucket=bucket, Key=result.key)["ETag"]
+    _withdraw_if_discarded(s3, bucket, item["prefix"], export_id, result.key)
+    return _file_entry(result, index, etag)
 
 
-def _file_entry(result: CopyResult, index: int) -> dict[str, Any]:
+def fence_key(prefix: str, export_id: str) -> str:
+    """Written by a discard before it lists, beside (not under) the backup's prefix: an attempt's copies
+    that land after the discard listed find it and withdraw what they wrote."""
+    return f"{prefix.rstrip('/')}.discarded/{export_id}"
+
+
+def _withdraw_if_discarded(s3: Any, bucket: str, prefix: str, export_id: str, key: str) -> None:
+    """A copy that outlived its Task (Step Functions does not stop it) may finish after its backup was
+    discarded. Checked after the write: either the discard's listing saw the object, or the fence was
+    there before this check (S3 is read-after-write consistent), so nothing is left behind."""
+    try:
+        s3.head_object(Bucket=bucket, Key=fence_key(prefix, export_id))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return
+        raise
+    s3.delete_object(Bucket=bucket, Key=key)
+    raise CopyFailed(f"the backup was discarded while s3://{bucket}/{key} was being copied; withdrawn")
+
+
+def _stored_by_another_attempt(result: CopyResult, s3: Any, index: int) -> dict[str, Any]:
+    """Another attempt of this very copy (same export, same file: a retried Task beside a late Lambda)
+    stored the key first. Its object stands if it holds as many bytes as this attempt read."""
+    head = s3.head_object(Bucket=result.bucket, Key=result.key)
+    if head["ContentLength"] != result.bytes:
+        raise CopyFailed(
+            f"s3://{result.bucket}/{result.key} holds {head['ContentLength']} bytes from another attempt, "
+            f"this attempt read {result.bytes}"
+        )
+    return _file_entry(result, index, head["ETag"])
+
+
+def _file_entry(result: CopyResult, index: int, etag: str) -> dict[str, Any]:
     entry = asdict(result)
     entry.pop("bucket")
-    return {"index": index, **entry}
+    return {"index": index, **entry, "etag": etag, "outcome": "copied"}  # the ASL's Choice reads outcome
 
 
 def write_manifest(state: dict[str, Any], s3: Any, bucket: str, now: datetime) -> dict[str, Any]:
-    """Check every copied file is in S3 at its recorded size, then write the manifest, last."""
+    """Check the prefix holds exactly the copied files, then write the manifest, last."""
     job = state["job"]
     files = sorted(state["files"], key=lambda entry: entry["index"])
-    for entry in files:
-        size = s3.head_object(Bucket=bucket, Key=entry["key"])["ContentLength"]
-        if size != entry["bytes"]:
-            raise CopyFailed(
-                f"s3://{bucket}/{entry['key']} holds {size} bytes, the copy recorded {entry['bytes']}"
-            )
+    _check_prefix_holds_exactly(s3, bucket, job["prefix"], files)
     manifest = {
         "schema_version": MANIFEST_SCHEMA_VERSION,
         "operation": "backup",
@@ -166,20 +209,68 @@ def write_manifest(state: dict[str, Any], s3: Any, bucket: str, now: datetime) -
     }
 
 
+def _listed(s3: Any, bucket: str, prefix: str) -> dict[str, dict[str, Any]]:
+    """Every object under the prefix (every attempt's), by key."""
+    found: dict[str, dict[str, Any]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found.update((item["Key"], item) for item in page.get("Contents", []))
+    return found
+
+
+def _check_prefix_holds_exactly(s3: Any, bucket: str, prefix: str, files: list[dict[str, Any]]) -> None:
+    """The copies are what is stored: no object the copies did not record (a late writer's), none missing,
+    each at the size and ETag its copy saw right after writing it (the ETag changes if it is replaced)."""
+    listed = _listed(s3, bucket, prefix)
+    listed.pop(f"{prefix}{MANIFEST_NAME}", None)
+    extra = sorted(set(listed) - {entry["key"] for entry in files})
+    if extra:
+        raise CopyFailed(f"s3://{bucket}/{prefix} holds files no copy recorded: {', '.join(extra[:5])}")
+    for entry in files:
+        stored = listed.get(entry["key"])
+        if stored is None:
+            raise CopyFailed(f"s3://{bucket}/{entry['key']} is missing")
+        if stored["Size"] != entry["bytes"] or stored["ETag"] != entry["etag"]:
+            raise CopyFailed(
+                f"s3://{bucket}/{entry['key']} holds {stored['Size']} bytes (ETag {stored['ETag']}), "
+                f"the copy stored {entry['bytes']} (ETag {entry['etag']})"
+            )
+
+
 def discard_partial(state: dict[str, Any], s3: Any, bucket: str) -> dict[str, Any]:
-    """Remove what a failed or restarted backup copied, unless its manifest exists (then it is whole)."""
-    prefix = (state.get("job") or {}).get("prefix")
+    """Remove every attempt's objects and unfinished multipart uploads under the backup's prefix, unless
+    its manifest exists (then it is whole). Called only once every copy has ended."""
+    job = state.get("job") or {}
+    prefix = job.get("prefix")
     if not prefix:
         return {"discarded": 0}
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(item["Key"] for item in page.get("Contents", []))
-    if f"{prefix}{MANIFEST_NAME}" in keys:
+    if s3_has(s3, bucket, f"{prefix}{MANIFEST_NAME}"):
         return {"discarded": 0}
+    if job.get("provider_job_id"):  # before listing: a copy of this attempt still running withdraws itself
+        s3.put_object(Bucket=bucket, Key=fence_key(prefix, job["provider_job_id"]), Body=b"")
+    keys = sorted(_listed(s3, bucket, prefix))
     for start_at in range(0, len(keys), 1000):
         batch = [{"Key": key} for key in keys[start_at : start_at + 1000]]
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-    return {"discarded": len(keys)}
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        refused = answer.get("Errors") or []  # a 200 can still refuse keys, one by one
+        if refused:
+            named = ", ".join(f"{e.get('Key')} ({e.get('Code')})" for e in refused[:5])
+            raise TransientError(f"{len(refused)} files under s3://{bucket}/{prefix} not deleted: {named}")
+    return {"discarded": len(keys), "aborted_uploads": _abort_uploads(s3, bucket, prefix)}
+
+
+def s3_has(s3: Any, bucket: str, key: str) -> bool:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    return bool(listed) and listed[0]["Key"] == key
+
+
+def _abort_uploads(s3: Any, bucket: str, prefix: str) -> int:
+    """Multipart uploads left unfinished under the prefix (their parts are billed, and invisible)."""
+    aborted = 0
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+            aborted += 1
+    return aborted
 
 
 def _ids(values: Any) -> tuple[str, ...]:

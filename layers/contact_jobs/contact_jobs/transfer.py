@@ -9,12 +9,15 @@ without ``Content-Length`` is refused, as nothing could tell it was cut short.
 """
 
 import hashlib
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
 
 from contact_jobs.errors import CopyFailed, DownloadUrlExpired, ProviderError, TransientError, UrlNotAllowed
 from contact_jobs.gzipcheck import GzipVerifier
@@ -54,6 +57,37 @@ class CopySettings:
         # take it as an argument, but s3transfer's manager reads the attribute.
         config.max_in_memory_upload_chunks = self.buffered_parts
         return config
+
+
+class ObjectExists(CopyFailed):
+    """The key already held an object (another attempt's): the conditional write refused to overwrite it,
+    and the multipart upload was aborted. ``result`` is what this attempt read."""
+
+    def __init__(self, message: str, result: CopyResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+# Keys being written by copy_url_to_s3 right now. s3transfer passes no IfNoneMatch to PutObject or
+# CompleteMultipartUpload, and runs them on its own threads: a client-wide hook adds it for these keys.
+# Counted: two attempts of one copy may run in one process (a retried Task beside a late Lambda).
+_CONDITIONAL_KEYS: Counter[tuple[str, str]] = Counter()
+_CONDITIONAL_LOCK = threading.Lock()
+REFUSED_WRITE_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+def _if_none_match(params: dict[str, Any], **_: Any) -> None:
+    with _CONDITIONAL_LOCK:
+        conditional = _CONDITIONAL_KEYS[(str(params.get("Bucket")), str(params.get("Key")))] > 0
+    if conditional:
+        params["IfNoneMatch"] = "*"  # a late writer fails instead of overwriting what another stored
+
+
+def _never_overwrite(s3: Any) -> None:
+    for operation in ("PutObject", "CompleteMultipartUpload"):
+        s3.meta.events.register(
+            f"before-parameter-build.s3.{operation}", _if_none_match, unique_id=f"contact-jobs-{operation}"
+        )
 
 
 class CountingReader:
@@ -164,8 +198,17 @@ def copy_url_to_s3(
         verifier = GzipVerifier() if gzipped and expected is None else None
         reader = CountingReader(response.raw, head, expected, verifier)
         extra = {"ContentType": "application/gzip" if gzipped else "text/csv"}
+        _never_overwrite(s3)
+        with _CONDITIONAL_LOCK:
+            _CONDITIONAL_KEYS[(bucket, final_key)] += 1
         try:
             s3.upload_fileobj(reader, bucket, final_key, ExtraArgs=extra, Config=settings.transfer_config())
+        except ClientError as exc:
+            # A refused complete: s3transfer has aborted the multipart upload (its failure cleanup).
+            if exc.response.get("Error", {}).get("Code") not in REFUSED_WRITE_CODES:
+                raise
+            result = CopyResult(bucket, final_key, reader.bytes, reader.sha256, gzipped)
+            raise ObjectExists(f"s3://{bucket}/{final_key} already exists; not overwritten", result) from None
         except Exception as exc:
             # urllib3 errors (a body cut short, a read timeout) surface from inside s3transfer's threads.
             if not isinstance(exc, (CopyFailed, requests.RequestException, OSError)) and not type(
@@ -175,6 +218,11 @@ def copy_url_to_s3(
             raise CopyFailed(
                 f"copy to s3://{bucket}/{final_key} aborted after {reader.bytes} bytes: {exc}"
             ) from None
+        finally:
+            with _CONDITIONAL_LOCK:
+                _CONDITIONAL_KEYS[(bucket, final_key)] -= 1
+                if _CONDITIONAL_KEYS[(bucket, final_key)] <= 0:
+                    del _CONDITIONAL_KEYS[(bucket, final_key)]
         return CopyResult(bucket, final_key, reader.bytes, reader.sha256, gzipped)
     finally:
         response.close()
