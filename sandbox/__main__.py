@@ -10,8 +10,7 @@ from sandbox.contacts import EMAIL_DOMAIN
 from sandbox.fake_sendgrid import FakeSendGridOptions
 from sandbox.import_runner import ImportScenario, run_import
 from sandbox.runner import BackupScenario, Printer, run_backup
-from sandbox.stack import asl_definition, placeholder_arns
-from sandbox.template import Template
+from sandbox.stack import deployed_definition
 
 DEFAULT_API_KEY = FakeSendGridOptions().api_key
 # Keys a person reads in the summary; the JSON line carries everything tests need.
@@ -116,11 +115,7 @@ def _demo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _asl(args: argparse.Namespace) -> None:
-    template = Template.load(
-        overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
-    )
-    placeholder_arns(template)
-    print(asl_definition(template, "ContactJobsStateMachine"))
+    print(deployed_definition())
 
 
 def main(argv: list[str] | None = None) -> int:

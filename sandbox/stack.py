@@ -336,6 +336,16 @@ def asl_definition(template: Template, logical: str) -> str:
     return text
 
 
+def deployed_definition(logical: str = "ContactJobsStateMachine") -> str:
+    """The definition as CloudFormation would deploy it, without creating anything: placeholder ARNs,
+    the template's other substitutions (Task timeouts among them) applied."""
+    template = Template.load(
+        overrides={"SendGridApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}
+    )
+    placeholder_arns(template)
+    return asl_definition(template, logical)
+
+
 def placeholder_arns(template: Template) -> None:
     """Physical ids for every resource, without creating anything (for ``python -m sandbox asl``)."""
     for logical in template.body["Resources"]:

@@ -1,12 +1,12 @@
 """The state machine's one pattern for a long rate-limit reset: Catch RateLimited, count, Wait, resume."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-ASL = Path(__file__).resolve().parents[2] / "statemachine" / "contact_jobs.asl.json"
-STATES = json.loads(ASL.read_text())["States"]
+from sandbox.stack import deployed_definition
+
+STATES = json.loads(deployed_definition())["States"]
 PROVIDER_TASKS = ("PrepareImport", "SendImport", "StartJob", "CheckJob", "CopyImportErrors")
 
 
