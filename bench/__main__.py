@@ -189,7 +189,6 @@ class _Target:
     stored: Callable[[str], int]
     delete: Callable[[str], None]
     runs: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {m: [] for m in COPY_MODES})
-    big: dict[str, float] = field(default_factory=dict)
 
 
 def _moto_target(endpoint: str, s3: Any) -> _Target:
@@ -266,11 +265,21 @@ def bench_copies() -> Iterator[dict[str, Any]]:
                     target.runs[mode].append(
                         _copied(target, mode, f"{source}/{COPY_BYTES}", f"{mode}-{round_}")
                     )
-        for target in targets:  # once per run: memory must not grow with the file
-            target.big = _copied(target, "engine", f"{source}/{COPY_4096}", "big")
         targets[0].runs["source"] = targets[1].runs["source"]
-        for target in targets:
-            yield _copy_line(target)
+        for target in targets[::-1]:  # once per run: memory must not grow with the file
+            yield _copy_line(target, _big_copy(target, source))
+
+
+def _big_copy(target: _Target, source: str) -> dict[str, Any]:
+    """The 4 GiB copy. moto answered its CompleteMultipartUpload with HTTP 500 (it joins the parts in
+    memory, twice): that is reported, not raised, and BENCH_MOTO_4096=0 skips it (minutes lost)."""
+    if target.name == "copy" and os.environ.get("BENCH_MOTO_4096", "1") == "0":
+        return {"peak_rss_mib_4096": None, "error_4096": "skipped (BENCH_MOTO_4096=0)"}
+    try:
+        big = _copied(target, "engine", f"{source}/{COPY_4096}", "big")
+    except RuntimeError as exc:
+        return {"peak_rss_mib_4096": None, "error_4096": str(exc).splitlines()[-1][-200:]}
+    return {"peak_rss_mib_4096": round(big["peak_rss_mib"], 1), "mb_s_4096": round(_mb_s(big), 1)}
 
 
 def _median_mb_s(runs: list[dict[str, float]]) -> float:
@@ -281,7 +290,7 @@ def _cpu_s_per_gib(runs: list[dict[str, float]]) -> float:
     return round(statistics.median(run["cpu_s"] / (run["bytes"] / GIB) for run in runs), 2)
 
 
-def _copy_line(target: _Target) -> dict[str, Any]:
+def _copy_line(target: _Target, big: dict[str, Any]) -> dict[str, Any]:
     runs = target.runs
     return {
         "name": target.name,
@@ -292,8 +301,7 @@ def _copy_line(target: _Target) -> dict[str, Any]:
         "sink_mb_s": _median_mb_s(runs["sink"]),
         "cpu_s_per_gib": _cpu_s_per_gib(runs["engine"]),
         "baseline_cpu_s_per_gib": _cpu_s_per_gib(runs["baseline"]),
-        "peak_rss_mib_4096": round(target.big["peak_rss_mib"], 1),
-        "mb_s_4096": round(_mb_s(target.big), 1),
+        **big,
         **(_inline_hash(runs["engine_inline"]) if runs["engine_inline"] else {}),
     }
 
