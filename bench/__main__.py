@@ -6,11 +6,15 @@ loopback, by the import's upload path, against requests.put with boto3's Streami
 which50_push: 1,000,000 contacts pushed from S3 to the fake Which50 (its own process) by the import's
 send step, against reading the file whole with csv.DictReader and posting the same batches.
 
-copy: a 1 GiB export served over https on loopback, copied into S3 (a moto server in another process)
-by the copy engine, against boto3 upload_fileobj on the response stream. Runs alternate between the two
-(ROUNDS each, after an unmeasured warm-up of both), and which goes first alternates by round, so that
-drift and order effects on a noisy machine hit both; throughput is the median run of each (the best run
-is reported beside it), memory the highest.
+copy and copy_null_sink (one run prints both): a 1 GiB export served over https on loopback, copied by
+the copy engine into S3, a moto server (copy), and into a null S3 (bench/s3_sink.py, copy_null_sink) that
+checks, counts and discards the bytes, each in its own process; against boto3 upload_fileobj on the
+response stream. Beside them, what the pipe can give: the source read into nothing and a multipart upload
+of in-memory bytes into each target (the engine's part size and concurrency); in the null sink also the
+engine with its SHA-256 on the reading thread (the A/B of the hashing thread); and one 4 GiB copy into
+each, for memory. Every S3 client leaves the payload unsigned, as botocore does over Lambda's https (see
+bench/copier.py). Targets and modes take turns within each of ROUNDS rounds, after an unmeasured warm-up;
+throughput is the median run (the best beside it), CPU the median copier CPU per GiB, memory the highest.
 
 cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
 Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
@@ -25,8 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -101,7 +107,7 @@ def _function_environment(logical_id: str) -> dict[str, str]:
 def _run(mode: str, url: str, endpoint: str, key: str, tool: str, function: str) -> dict[str, float]:
     """One measured transfer in a fresh process. The engine runs with its function's environment from
     template.yaml (as deployed); the baseline as plain boto3/requests would."""
-    extra = _function_environment(function) if mode == "engine" else {}
+    extra = {} if mode == "baseline" else _function_environment(function)
     command = [
         sys.executable,
         "-m",
@@ -166,28 +172,146 @@ def _mb_s(run: dict[str, float]) -> float:
     return run["bytes"] / MIB / run["seconds"]
 
 
-def bench_copy() -> dict[str, Any]:
-    with _stage("bench.source_server", *_tls_args()) as (endpoint, s3, port):
-        url = f"https://127.0.0.1:{port}/{COPY_BYTES}"
-        for mode in ("baseline", "engine"):  # unmeasured: the first upload into a new moto server is slow
-            _copy(mode, f"https://127.0.0.1:{port}/{64 * MIB}", endpoint, f"warm-{mode}")
-            s3.delete_object(Bucket=BUCKET, Key=f"warm-{mode}")
-        runs: dict[str, list[dict[str, float]]] = {"engine": [], "baseline": []}
-        quarter = []
-        for round_ in range(ROUNDS):  # a quarter-size copy each round: peaks compare max with max
-            for mode in _turns(round_):
-                runs[mode].append(_copy(mode, url, endpoint, f"{mode}-{round_}"))
-            quarter.append(
-                _copy("engine", f"https://127.0.0.1:{port}/{COPY_BYTES // 4}", endpoint, f"quarter-{round_}")
-            )
-            for key in (f"baseline-{round_}", f"engine-{round_}", f"quarter-{round_}"):
-                s3.delete_object(Bucket=BUCKET, Key=key)
+COPY_MODES = ("baseline", "engine", "engine_inline", "source", "sink")
+# Into moto, whose CPU is the ceiling, the hashing A/B says nothing and costs minutes: the null sink has it.
+# The source is the same server for both lines, measured among the null sink's rounds.
+MOTO_MODES = ("baseline", "engine", "sink")
+COPY_4096 = int(os.environ.get("BENCH_COPY_BYTES_4096", str(4 * GIB)))
+
+
+@dataclass
+class _Target:
+    """Where copies go: moto, or the null sink. ``stored`` answers the size that arrived under a key."""
+
+    name: str
+    endpoint: str
+    modes: tuple[str, ...]
+    stored: Callable[[str], int]
+    delete: Callable[[str], None]
+    runs: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {m: [] for m in COPY_MODES})
+
+
+def _moto_target(endpoint: str, s3: Any) -> _Target:
+    return _Target(
+        "copy",
+        endpoint,
+        MOTO_MODES,
+        lambda key: int(s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"]),
+        lambda key: s3.delete_object(Bucket=BUCKET, Key=key),
+    )
+
+
+def _sink_target(endpoint: str, s3: Any) -> _Target:
+    def stored(key: str) -> int:
+        with urllib.request.urlopen(f"{endpoint}/_sizes", timeout=30) as response:
+            sizes: dict[str, int] = json.load(response)
+        return sizes.get(f"{BUCKET}/{key}", -1)
+
+    delete = lambda key: s3.delete_object(Bucket=BUCKET, Key=key)  # noqa: E731
+    return _Target("copy_null_sink", endpoint, COPY_MODES, stored, delete)
+
+
+def _copied(target: _Target, mode: str, url: str, key: str) -> dict[str, float]:
+    """One copy into the target, checked there (every byte arrived), then deleted."""
+    run = _copy(mode, url, target.endpoint, key)
+    if mode != "source":
+        if (size := target.stored(key)) != run["bytes"]:
+            raise RuntimeError(f"{target.name} {mode}: {size} bytes stored, {run['bytes']} sent")
+        target.delete(key)
+    return run
+
+
+@contextmanager
+def _copy_stages() -> Iterator[tuple[str, list[_Target]]]:
+    """The https export source, moto and the null sink, each in its own process."""
+    moto_port = _free_port()
+    with (
+        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
+        _process(sys.executable, "-m", "bench.source_server", *_tls_args()) as source,
+        _process(sys.executable, "-m", "bench.s3_sink") as sink,
+    ):
+        assert source.stdout is not None
+        assert sink.stdout is not None
+        source_root = f"https://127.0.0.1:{source.stdout.readline().strip()}"
+        sink_endpoint = f"http://127.0.0.1:{sink.stdout.readline().strip()}"
+        moto_endpoint = f"http://127.0.0.1:{moto_port}"
+        _wait_for_port(moto_port)
+        targets = []
+        for endpoint, make in ((moto_endpoint, _moto_target), (sink_endpoint, _sink_target)):
+            s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="b", aws_secret_access_key="b")  # fmt: skip
+            s3.create_bucket(Bucket=BUCKET)
+            targets.append(make(endpoint, s3))
+        yield source_root, targets
+
+
+def _rotated(items: tuple[str, ...], round_: int) -> tuple[str, ...]:
+    """Each round starts one further along, so no mode always follows the same other one."""
+    shift = round_ % len(items)
+    return items[shift:] + items[:shift]
+
+
+def bench_copies() -> Iterator[dict[str, Any]]:
+    """``copy`` (into moto) and ``copy_null_sink``, measured in one run: the targets take turns within
+    each round and so do the modes, after an unmeasured warm-up of each (the first upload into a new moto
+    server is slow)."""
+    with _copy_stages() as (source, targets):
+        for target in targets:
+            for mode in target.modes:
+                _copied(target, mode, f"{source}/{64 * MIB}", f"warm-{mode}")
+        for round_ in range(ROUNDS):
+            for target in targets if round_ % 2 == 0 else targets[::-1]:
+                for mode in _rotated(target.modes, round_):
+                    target.runs[mode].append(
+                        _copied(target, mode, f"{source}/{COPY_BYTES}", f"{mode}-{round_}")
+                    )
+        targets[0].runs["source"] = targets[1].runs["source"]
+        for target in targets[::-1]:  # once per run: memory must not grow with the file
+            yield _copy_line(target, _big_copy(target, source))
+
+
+def _big_copy(target: _Target, source: str) -> dict[str, Any]:
+    """The 4 GiB copy. moto answered its CompleteMultipartUpload with HTTP 500 (it joins the parts in
+    memory, twice): that is reported, not raised, and BENCH_MOTO_4096=0 skips it (minutes lost)."""
+    if target.name == "copy" and os.environ.get("BENCH_MOTO_4096", "1") == "0":
+        return {"peak_rss_mib_4096": None, "error_4096": "skipped (BENCH_MOTO_4096=0)"}
+    try:
+        big = _copied(target, "engine", f"{source}/{COPY_4096}", "big")
+    except RuntimeError as exc:
+        return {"peak_rss_mib_4096": None, "error_4096": str(exc).splitlines()[-1][-200:]}
+    return {"peak_rss_mib_4096": round(big["peak_rss_mib"], 1), "mb_s_4096": round(_mb_s(big), 1)}
+
+
+def _median_mb_s(runs: list[dict[str, float]]) -> float:
+    return round(statistics.median(map(_mb_s, runs)), 1)
+
+
+def _cpu_s_per_gib(runs: list[dict[str, float]]) -> float:
+    return round(statistics.median(run["cpu_s"] / (run["bytes"] / GIB) for run in runs), 2)
+
+
+def _copy_line(target: _Target, big: dict[str, Any]) -> dict[str, Any]:
+    runs = target.runs
     return {
-        "name": "copy",
+        "name": target.name,
         "bytes": COPY_BYTES,
         "rounds": ROUNDS,
         **_summary(runs["engine"], runs["baseline"]),
-        "peak_rss_mib_256": round(max(run["peak_rss_mib"] for run in quarter), 1),
+        "source_mb_s": _median_mb_s(runs["source"]),
+        "sink_mb_s": _median_mb_s(runs["sink"]),
+        "cpu_s_per_gib": _cpu_s_per_gib(runs["engine"]),
+        "baseline_cpu_s_per_gib": _cpu_s_per_gib(runs["baseline"]),
+        **big,
+        **(_inline_hash(runs["engine_inline"]) if runs["engine_inline"] else {}),
+    }
+
+
+def _inline_hash(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The A/B of the hashing thread: the same engine with its SHA-256 on the reading thread."""
+    return {
+        "inline_hash_mb_s": _median_mb_s(runs),
+        "inline_hash_cpu_s_per_gib": _cpu_s_per_gib(runs),
+        "inline_hash_mb_s_runs": [round(_mb_s(run), 1) for run in runs],
     }
 
 
@@ -321,18 +445,25 @@ def bench_cold_import() -> dict[str, Any]:
     }
 
 
-BENCHMARKS = {
-    "copy": bench_copy,
+BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "import_upload": bench_import_upload,
     "which50_push": bench_which50_push,
     "cold_import": bench_cold_import,
 }
+COPY_LINES = ("copy", "copy_null_sink")  # one run measures both (bench_copies)
 
 
 def main() -> int:
-    only = sys.argv[1:] or list(BENCHMARKS)
+    only = sys.argv[1:] or [*COPY_LINES, *BENCHMARKS]
+    if unknown := set(only) - set(COPY_LINES) - set(BENCHMARKS):
+        raise SystemExit(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    if set(only) & set(COPY_LINES):
+        for line in bench_copies():
+            if line["name"] in only:
+                print(json.dumps(line), flush=True)
     for name in only:
-        print(json.dumps(BENCHMARKS[name]()), flush=True)
+        if name in BENCHMARKS:
+            print(json.dumps(BENCHMARKS[name]()), flush=True)
     return 0
 
 

@@ -1,33 +1,108 @@
-"""One measured copy, in its own process: ``engine`` (contact_jobs.transfer) or ``baseline`` (boto3
-``upload_fileobj`` reading the HTTP response stream). Prints one JSON line: seconds, bytes, peak RSS."""
+"""One measured copy, in its own process. Modes:
+
+- ``engine``: contact_jobs.transfer, as deployed (SHA-256 on its own thread);
+- ``engine_inline``: the same with the SHA-256 on the reading thread, as before (the A/B of the thread);
+- ``baseline``: boto3 ``upload_fileobj`` reading the HTTP response stream;
+- ``source``: the download read into nothing, part-sized reads (what the source can give);
+- ``sink``: a multipart upload of in-memory bytes with the engine's part size and concurrency (what the
+  S3 end can take).
+
+Every S3 client is built as on Lambda, whose HTTPS endpoint to S3 sends UploadPart and PutObject with an
+unsigned payload: the benchmark's endpoints are plain http on loopback, where botocore would otherwise
+SHA-256 every body to sign it, so ``payload_signing_enabled`` is off (botocore still sends a CRC-32).
+Prints one JSON line: seconds, bytes, peak RSS, CPU seconds.
+"""
 
 import time
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import boto3
 import requests
+from botocore.config import Config
 
-from bench.measured import arguments, report
+from bench.measured import arguments, cpu_s, report
+from contact_jobs import transfer
 from contact_jobs.runtime import copy_settings
-from contact_jobs.transfer import copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
+
+MODES = ("engine", "engine_inline", "baseline", "source", "sink")
+UNSIGNED_PAYLOAD = Config(s3={"payload_signing_enabled": False})
+
+
+class InlineFeed:
+    """The engine's consumers fed on the reading thread (the design before the hashing thread)."""
+
+    def __init__(self, consumers: list[transfer.ChunkConsumer], depth: int = 0) -> None:
+        self._consumers = consumers
+
+    def put(self, data: bytes) -> None:
+        for consumer in self._consumers:
+            consumer.update(data)
+
+    def close(self, raise_error: bool = True) -> None:
+        pass
+
+
+class Repeated:
+    """``size`` bytes as ``part``-sized reads of one buffer made once (not seekable, like a download)."""
+
+    def __init__(self, size: int, part: int) -> None:
+        self._left = size
+        self._block = bytes(range(256)) * (part // 256)
+
+    def read(self, amount: int = -1) -> bytes:
+        take = min(self._left, len(self._block) if amount < 0 else amount)
+        self._left -= take
+        return self._block if take == len(self._block) else self._block[:take]
+
+
+def _engine(s3: Any, url: str, bucket: str, key: str) -> int:
+    host = url.split("/")[2]
+    # The copy settings the deployed function reads from its environment (see bench/__main__.py).
+    return transfer.copy_url_to_s3(s3, url, bucket, key, UrlGuard([host]), copy_settings()).bytes
+
+
+def _baseline(s3: Any, url: str, bucket: str, key: str) -> int:
+    with requests.get(url, stream=True, timeout=60) as response:
+        response.raise_for_status()
+        s3.upload_fileobj(cast(IO[bytes], response.raw), bucket, key)
+        return int(response.headers["Content-Length"])
+
+
+def _source(url: str) -> int:
+    part = copy_settings().part_size_mib * transfer.MIB
+    read = 0
+    with requests.get(url, stream=True, timeout=60) as response:
+        response.raise_for_status()
+        while chunk := response.raw.read(part):
+            read += len(chunk)
+    return read
+
+
+def _sink(s3: Any, url: str, bucket: str, key: str) -> int:
+    size = int(url.rstrip("/").rsplit("/", 1)[1])  # the source's URL ends with the size it serves
+    settings = copy_settings()
+    reader = cast(IO[bytes], Repeated(size, settings.part_size_mib * transfer.MIB))
+    s3.upload_fileobj(reader, bucket, key, Config=settings.transfer_config())
+    return size
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
-    started = time.perf_counter()
-    if args.mode == "engine":
-        host = args.url.split("/")[2]
-        # The copy settings the deployed function reads from its environment (see bench/__main__.py).
-        copied = copy_url_to_s3(s3, args.url, args.bucket, args.key, UrlGuard([host]), copy_settings()).bytes
+    args = arguments(__doc__ or "", MODES)
+    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", config=UNSIGNED_PAYLOAD)
+    if args.mode == "engine_inline":
+        transfer.BackgroundFeed = InlineFeed  # type: ignore[misc, assignment]
+    cpu_started, started = cpu_s(), time.perf_counter()  # imports and set-up are not the copy's
+    if args.mode in ("engine", "engine_inline"):
+        copied = _engine(s3, args.url, args.bucket, args.key)
+    elif args.mode == "baseline":
+        copied = _baseline(s3, args.url, args.bucket, args.key)
+    elif args.mode == "source":
+        copied = _source(args.url)
     else:
-        with requests.get(args.url, stream=True, timeout=60) as response:
-            response.raise_for_status()
-            s3.upload_fileobj(cast(IO[bytes], response.raw), args.bucket, args.key)
-            copied = int(response.headers["Content-Length"])
+        copied = _sink(s3, args.url, args.bucket, args.key)
     seconds = time.perf_counter() - started
-    report(seconds, bytes=copied)
+    report(seconds, bytes=copied, cpu_s=cpu_s() - cpu_started)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 import argparse
 import json
+import resource
 from pathlib import Path
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(description: str, modes: tuple[str, ...] = ("engine", "baseline")) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("mode", choices=["engine", "baseline"])
+    parser.add_argument("mode", choices=modes)
     parser.add_argument("--url", required=True, help="the far end: download source, upload URI or API root")
     parser.add_argument("--endpoint", required=True, help="the S3 endpoint (a moto server)")
     parser.add_argument("--bucket", required=True)
@@ -17,6 +18,12 @@ def arguments(description: str) -> argparse.Namespace:
 
 def report(seconds: float, **measured: float) -> None:
     print(json.dumps({"seconds": seconds, **measured, "peak_rss_mib": peak_rss_mib()}))
+
+
+def cpu_s() -> float:
+    """CPU time of this process so far: every thread, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mib() -> float:

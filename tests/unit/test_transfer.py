@@ -3,11 +3,12 @@
 import gzip
 import hashlib
 import os
+import threading
 
 import pytest
 
 from contact_jobs.errors import CopyFailed, DownloadUrlExpired, UrlNotAllowed
-from contact_jobs.transfer import CopySettings, copy_url_to_s3
+from contact_jobs.transfer import BackgroundFeed, CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 from tests.download_server import Route
 
@@ -122,3 +123,84 @@ def test_a_host_resolving_to_a_private_address_is_refused_before_any_byte_is_wri
         copy_url_to_s3(s3, "https://exports.files.example/f.csv", "backups", "b/p.csv", internal, SMALL_PARTS)
     assert no_trace_of(s3, "b/")
     assert download_server.seen_headers == []
+
+
+class Failing:
+    """A consumer that fails on its n-th chunk (as a stream check would on bad bytes)."""
+
+    def __init__(self, on: int = 2) -> None:
+        self.seen = 0
+        self.on = on
+
+    def update(self, data: bytes) -> None:
+        self.seen += 1
+        if self.seen == self.on:
+            raise ValueError("bad chunk")
+
+
+class Gated:
+    """A consumer that blocks until released: the reader must stall, not queue without end."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.chunks: list[bytes] = []
+
+    def update(self, data: bytes) -> None:
+        self.release.wait(timeout=10)
+        self.chunks.append(data)
+
+
+def test_hashing_thread_gives_hashlibs_digest_of_the_same_bytes():
+    chunks = [os.urandom(size) for size in (1, 3 * 1024 * 1024, 0, 4095, 8 * 1024 * 1024)]
+    digest = hashlib.sha256()
+    feed = BackgroundFeed([digest])
+    for chunk in chunks:
+        feed.put(chunk)
+    feed.close()
+    assert digest.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+def test_a_consumers_error_is_raised_to_the_reader():
+    feed = BackgroundFeed([Failing()])
+    feed.put(b"a" * 10)
+    feed.put(b"b" * 10)
+    with pytest.raises(ValueError, match="bad chunk"):
+        feed.close()
+    with pytest.raises(ValueError, match="bad chunk"):  # and at the next put, even after close
+        feed.put(b"c")
+
+
+def test_the_queue_is_bounded_so_a_slow_consumer_stalls_the_reader():
+    consumer = Gated()
+    feed = BackgroundFeed([consumer], depth=2)
+    fed = 0
+
+    def reader() -> None:
+        nonlocal fed
+        for _ in range(10):
+            feed.put(b"x")
+            fed += 1
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # blocked: one chunk in the consumer, two queued, the fourth put waits
+    assert fed == 3
+    consumer.release.set()
+    thread.join(timeout=10)
+    feed.close()
+    assert len(consumer.chunks) == 10
+
+
+def test_a_consumers_error_aborts_the_upload(s3, download_server, monkeypatch):
+    """A consumer failing on the last chunk (12 MiB in 5 MiB parts: the third) is heard at the end of the
+    stream, where the reader waits for its consumers inside s3transfer's read: the copy fails with its
+    error before any complete, and leaves no object and no multipart upload behind."""
+    body = os.urandom(12 * 1024 * 1024)
+    download_server.routes["/big"] = Route(body=body)
+    monkeypatch.setattr(
+        "contact_jobs.transfer.BackgroundFeed", lambda consumers: BackgroundFeed([*consumers, Failing(on=3)])
+    )
+    with pytest.raises(ValueError, match="bad chunk"):
+        copy(s3, download_server, "/big", "b/failing.csv")
+    assert no_trace_of(s3, "b/failing")

@@ -9,10 +9,11 @@ without ``Content-Length`` is refused, as nothing could tell it was cut short.
 """
 
 import hashlib
+import queue
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -90,6 +91,63 @@ def _never_overwrite(s3: Any) -> None:
         )
 
 
+class ChunkConsumer(Protocol):
+    """Anything fed the copied bytes in order, as hashlib's objects are."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
+class BackgroundFeed:
+    """Feeds each chunk to consumers (the SHA-256 for the manifest) on a thread of its own.
+
+    The chunks are read on s3transfer's one submission thread, which also slices them into parts: hashing
+    there (about half a second per GiB) stalls the reads that every upload waits for. hashlib releases the
+    GIL on large buffers, so a thread of its own hashes beside the reads. The queue is bounded: a hasher
+    that falls behind holds back the reads instead of holding copies of the stream (each queued chunk is
+    the same bytes object s3transfer uploads, not a copy). A consumer's error is raised to the reader, at
+    its next ``put`` or at ``close``.
+    """
+
+    def __init__(self, consumers: list[ChunkConsumer], depth: int = 4) -> None:
+        self._consumers = consumers
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="copy-hash", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self._raise_error()
+        if not data:
+            return
+        if self._closed:
+            raise RuntimeError("chunk fed after the end of the stream")
+        self._queue.put(data)
+
+    def close(self, raise_error: bool = True) -> None:
+        """Wait until every chunk fed so far is consumed; then raise a consumer's error, if asked."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+        if raise_error:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep draining so that a blocked put returns and sees the error
+            try:
+                for consumer in self._consumers:
+                    consumer.update(data)
+            except BaseException as exc:  # handed to the reading thread, raised there
+                self._error = exc
+
+
 class CountingReader:
     """A file-like view of a response body that hashes and counts, and fails on a wrong length."""
 
@@ -102,21 +160,31 @@ class CountingReader:
         self._verifier = verifier  # checks the content as it passes (a gzip file's trailers)
         self.bytes = 0
         self._sha256 = hashlib.sha256()
+        self._feed = BackgroundFeed([self._sha256])
 
     @property
     def sha256(self) -> str:
+        """The digest of every byte read (waits for the hashing thread to finish)."""
+        self._feed.close()
         return self._sha256.hexdigest()
+
+    def close(self) -> None:
+        """End the hashing thread without raising (the copy's own error, if any, is the one to report)."""
+        self._feed.close(raise_error=False)
 
     def read(self, amount: int = -1) -> bytes:
         data = self._fill(amount)
         self.bytes += len(data)
-        self._sha256.update(data)
+        self._feed.put(data)
         if self._verifier is not None:
             self._verifier.update(data)
         if self._expected is not None and self.bytes > self._expected:
             raise CopyFailed(f"received more than the announced {self._expected} bytes")
         if not data or (amount > 0 and len(data) < amount):
             self._check_complete()
+            # The end of the stream: wait for the consumers here, inside s3transfer's read, so that a
+            # consumer's error aborts the upload before CompleteMultipartUpload (or PutObject) is sent.
+            self._feed.close()
         return data
 
     def _fill(self, amount: int) -> bytes:
@@ -219,6 +287,7 @@ def copy_url_to_s3(
                 f"copy to s3://{bucket}/{final_key} aborted after {reader.bytes} bytes: {exc}"
             ) from None
         finally:
+            reader.close()  # the hashing thread ends with the copy, whether it succeeded or not
             with _CONDITIONAL_LOCK:
                 _CONDITIONAL_KEYS[(bucket, final_key)] -= 1
                 if _CONDITIONAL_KEYS[(bucket, final_key)] <= 0:
