@@ -111,7 +111,7 @@ def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]
         config = StackConfig(
             api_key=(secret if scenario.provider == "sendgrid" else None) or options.api_key,
             sendgrid_base_url=fake.base_url,
-            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            download_hosts=fake.download_host,
             environment=scenario.environment or {},
             which50_base_url=which50.base_url,
             which50_api_key=(secret if scenario.provider == "which50" else None) or which50_options.api_key,

@@ -35,6 +35,13 @@ class LoopbackFake:
         threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True).start()
         return self
 
+    @property
+    def download_host(self) -> str:
+        """This server as a ``DownloadHosts`` entry (host and port)."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return f"127.0.0.1:{self._server.port}"
+
     def stop(self) -> None:
         if self._server:
             self._server.shutdown()

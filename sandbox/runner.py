@@ -220,7 +220,7 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
         config = StackConfig(
             api_key=options.api_key,
             sendgrid_base_url=fake.base_url,
-            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            download_hosts=fake.download_host,
             environment=scenario.environment or {},
             time_scale=scenario.time_scale,
         )

@@ -34,7 +34,7 @@ def stack_with_fake() -> Iterator[tuple[LocalStack, FakeSendGrid]]:
         config = StackConfig(
             api_key=options.api_key,
             sendgrid_base_url=fake.base_url,
-            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            download_hosts=fake.download_host,
         )
         with local_stack(config) as stack:
             yield stack, fake

@@ -46,7 +46,7 @@ def backup_with(template: Path) -> dict[str, Any]:
         config = StackConfig(
             api_key=options.api_key,
             sendgrid_base_url=fake.base_url,
-            download_hosts="127.0.0.1:" + fake.base_url.rsplit(":", 1)[1],
+            download_hosts=fake.download_host,
             template=template,
         )
         with local_stack(config) as stack:
