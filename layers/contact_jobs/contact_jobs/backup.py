@@ -6,8 +6,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import (
     CopyFailed,
@@ -147,12 +145,8 @@ def _withdraw_if_discarded(s3: Any, bucket: str, prefix: str, export_id: str, ke
     """A copy that outlived its Task (Step Functions does not stop it) may finish after its backup was
     discarded. Checked after the write: either the discard's listing saw the object, or the fence was
     there before this check (S3 is read-after-write consistent), so nothing is left behind."""
-    try:
-        s3.head_object(Bucket=bucket, Key=fence_key(prefix, export_id))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return
-        raise
+    if not s3_has(s3, bucket, fence_key(prefix, export_id)):
+        return
     s3.delete_object(Bucket=bucket, Key=key)
     raise CopyFailed(f"the backup was discarded while s3://{bucket}/{key} was being copied; withdrawn")
 
