@@ -68,3 +68,11 @@ class InvalidImportFile(ContactJobsError):
 
 class ImportFailed(ContactJobsError):
     """The provider reports the import job as failed."""
+
+
+class BackupUnreadable(ContactJobsError):
+    """A backup's manifest is missing, is not JSON, or has a schema this version cannot read."""
+
+
+class BackupNotVerified(ContactJobsError):
+    """A backup's files do not match its manifest (the message names each file and how): not restored."""

@@ -4,11 +4,13 @@ A download without ``Content-Length`` that is cut short looks complete to HTTP; 
 last member then has no trailer. zlib checks each member's trailer itself (``wbits=31``) and raises on a
 wrong CRC-32 or ISIZE; what is left to do here is to start a new decompressor for each further member
 (``gzip -c a b`` and parallel compressors write several) and to say at the end whether the last one was
-whole. The decompressed bytes are thrown away; memory stays bounded by ``OUTPUT_CHUNK`` whatever the
+whole. The decompressed bytes go to ``output`` (verify counts rows in them) or are thrown away;
+memory stays bounded by ``OUTPUT_CHUNK`` whatever the
 compression ratio.
 """
 
 import zlib
+from collections.abc import Callable
 
 from contact_jobs.errors import CopyFailed
 
@@ -20,7 +22,8 @@ class GzipVerifier:
     """Feed it the file's bytes in order with ``update``; ``finish`` once they end. Either raises
     ``CopyFailed`` naming the problem (and the member and offset where it was found)."""
 
-    def __init__(self) -> None:
+    def __init__(self, output: Callable[[bytes], None] | None = None) -> None:
+        self._output = output
         self._inflate = zlib.decompressobj(wbits=GZIP_WBITS)
         self._members = 1
         self._consumed = 0  # compressed bytes fed so far
@@ -50,7 +53,9 @@ class GzipVerifier:
             out = self._inflate.decompress(data, OUTPUT_CHUNK)
             # Output capped: go on with the input left over, and with output zlib may still hold.
             while not self._inflate.eof and (self._inflate.unconsumed_tail or len(out) == OUTPUT_CHUNK):
+                self._emit(out)
                 out = self._inflate.decompress(self._inflate.unconsumed_tail, OUTPUT_CHUNK)
+            self._emit(out)
         except zlib.error as exc:
             raise CopyFailed(f"gzip member {self._members} is corrupt: {_reason(exc)}") from None
         if not self._inflate.eof:
@@ -62,6 +67,10 @@ class GzipVerifier:
             self._members += 1
             self._inflate = zlib.decompressobj(wbits=GZIP_WBITS)
         return rest
+
+    def _emit(self, out: bytes) -> None:
+        if self._output is not None and out:
+            self._output(out)
 
     def _check_padding(self, data: bytes) -> None:
         if data.strip(b"\x00"):
