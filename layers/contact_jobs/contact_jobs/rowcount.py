@@ -1,13 +1,16 @@
 """Counting a backup file's contacts while its bytes stream past, without parsing every field.
 
-A CSV record ends at a newline outside quotes (a quoted field may hold newlines: RFC 4180). Splitting a
-chunk at its quotes leaves the pieces alternately outside and inside a quoted field (an escaped quote,
-``""``, closes and reopens, which keeps the alternation right), so counting newlines in every other piece
-counts records at C speed; a chunk without quotes is one ``bytes.count``. NDJSON has one contact per line.
+A CSV record ends at a newline outside quotes (a quoted field may hold newlines: RFC 4180): a newline
+ends a record when an even number of quotes precede it. Only quotes and newlines matter, so each chunk is
+first reduced to them (``bytes.translate``, at C speed), and adjacent quote pairs are dropped (that keeps
+every newline's parity: a quoted field without a newline, an escaped ``""``, vanishes). What is left is
+mostly newlines; splitting it at the few quotes left gives pieces alternately outside and inside quotes.
+NDJSON has one contact per line.
 """
 
 NEWLINE = b"\n"
 QUOTE = b'"'
+NOT_QUOTE_OR_NEWLINE = bytes(b for b in range(256) if b not in (ord(QUOTE), ord(NEWLINE)))
 
 
 class RowCounter:
@@ -28,7 +31,7 @@ class RowCounter:
         if not self._quote_aware or (not self._inside_quotes and QUOTE not in data):
             self._line_ends += data.count(NEWLINE)
             return
-        pieces = data.split(QUOTE)
+        pieces = data.translate(None, NOT_QUOTE_OR_NEWLINE).replace(QUOTE + QUOTE, b"").split(QUOTE)
         outside = pieces[1::2] if self._inside_quotes else pieces[::2]
         self._line_ends += sum(piece.count(NEWLINE) for piece in outside)
         # len(pieces) - 1 quotes were crossed: an odd number flips the state.
