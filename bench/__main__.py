@@ -16,11 +16,19 @@ each, for memory. Every S3 client leaves the payload unsigned, as botocore does 
 bench/copier.py). Targets and modes take turns within each of ROUNDS rounds, after an unmeasured warm-up;
 throughput is the median run (the best beside it), CPU the median copier CPU per GiB, memory the highest.
 
+verify: a 1 GiB plain CSV backup (4 files, quoted values, newlines inside some) stored in a moto server
+in another process, verified by contact_jobs.verify, against reading each file and hashing it with
+hashlib; beside it, a gzip backup against the same read with zlib inflating (gzip_mb_s,
+gzip_baseline_mb_s): a gzip file's CRC-32 cannot be checked without inflating it.
+
 cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
 Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
 layer's size. Reads BENCH_BUILD_DIR, else the build `make build` leaves, else builds.
 """
 
+import gzip
+import hashlib
+import io
 import json
 import os
 import socket
@@ -39,6 +47,7 @@ from typing import IO, Any, cast
 import boto3
 
 from bench import cold_import
+from contact_jobs.manifest import Manifest, ManifestFile
 from sandbox.contacts import which50_csv
 from sandbox.stack import placeholder_arns
 from sandbox.template import Template
@@ -445,7 +454,86 @@ def bench_cold_import() -> dict[str, Any]:
     }
 
 
+VERIFY_BYTES = int(os.environ.get("BENCH_VERIFY_BYTES", str(GIB)))
+VERIFY_GZIP_BYTES = int(os.environ.get("BENCH_VERIFY_GZIP_BYTES", str(256 * MIB)))  # before compression
+VERIFY_FILES = 4
+
+
+def _backup_rows(first: int) -> bytes:
+    """A block of contact rows as an export writes them: quoted where needed, a newline inside some."""
+    rows = []
+    for n in range(first, first + 1000):
+        note = '"line one\nline two"' if n % 50 == 0 else '"Lisbon, PT"'
+        rows.append(f'{n:08d},contact{n}@example.com,Ada,"O\'Neil",{note},2026-01-01T00:00:00Z\n')
+    return "".join(rows).encode()
+
+
+def _backup_file(size: int, gzipped: bool) -> tuple[bytes, int]:
+    """One backup file of about ``size`` bytes before compression, and its row count. A gzip file's rows
+    all differ (compressing as a real export does, about 4:1); a plain file repeats one block."""
+    header = b"CONTACT_ID,EMAIL,FIRST_NAME,LAST_NAME,CITY,CREATED_AT\n"
+    blocks = max(1, size // len(_backup_rows(0)))
+    if not gzipped:
+        return header + _backup_rows(0) * blocks, 1000 * blocks
+    body = header + b"".join(_backup_rows(1000 * n) for n in range(blocks))
+    return gzip.compress(body, compresslevel=6, mtime=0), 1000 * blocks
+
+
+def _store_bench_backup(s3: Any, prefix: str, size: int, gzipped: bool) -> str:
+    """A backup of VERIFY_FILES files and its manifest (schema 2); the manifest's key."""
+    body, rows = _backup_file(size // VERIFY_FILES, gzipped)
+    digest = hashlib.sha256(body).hexdigest()
+    files = []
+    for index in range(VERIFY_FILES):
+        key = f"{prefix}e-1/part-{index + 1:05d}.csv" + (".gz" if gzipped else "")
+        s3.upload_fileobj(io.BytesIO(body), BUCKET, key)
+        files.append(ManifestFile(key, len(body), digest, gzipped, rows))
+    manifest = Manifest("sendgrid", "bench", "e-1", "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z",
+                        "csv", rows * VERIFY_FILES, tuple(files))  # fmt: skip
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}manifest.json", Body=manifest.to_json())
+    return f"{prefix}manifest.json"
+
+
+def _verify(mode: str, endpoint: str, key: str) -> dict[str, float]:
+    return _run(mode, "-", endpoint, key, "bench.verifier", "CopyExportFileFunction")
+
+
+def bench_verify() -> dict[str, Any]:
+    """Each round, engine and baseline take turns on both backups, after an unmeasured warm-up."""
+    moto_port = _free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    with _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)):
+        _wait_for_port(moto_port)
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="b", aws_secret_access_key="b")  # fmt: skip
+        s3.create_bucket(Bucket=BUCKET)
+        plain = _store_bench_backup(s3, "backups/plain/", VERIFY_BYTES, gzipped=False)
+        zipped = _store_bench_backup(s3, "backups/gzip/", VERIFY_GZIP_BYTES, gzipped=True)
+        pairs = {plain: ("engine", "baseline"), zipped: ("engine", "baseline_inflate")}
+        runs: dict[tuple[str, str], list[dict[str, float]]] = {
+            (key, mode): [] for key, modes in pairs.items() for mode in modes
+        }
+        for key, modes in pairs.items():
+            for mode in modes:
+                _verify(mode, endpoint, key)
+        for round_ in range(ROUNDS):
+            for key, modes in pairs.items():
+                for mode in _rotated(modes, round_):
+                    runs[(key, mode)].append(_verify(mode, endpoint, key))
+    return {
+        "name": "verify",
+        "bytes": VERIFY_BYTES,
+        "rounds": ROUNDS,
+        **_summary(runs[(plain, "engine")], runs[(plain, "baseline")]),
+        "gzip_bytes": int(runs[(zipped, "engine")][0]["bytes"]),
+        "gzip_mb_s": _median_mb_s(runs[(zipped, "engine")]),
+        "gzip_baseline_mb_s": _median_mb_s(runs[(zipped, "baseline_inflate")]),
+        "gzip_peak_rss_mib": round(max(run["peak_rss_mib"] for run in runs[(zipped, "engine")]), 1),
+    }
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "verify": bench_verify,
     "import_upload": bench_import_upload,
     "which50_push": bench_which50_push,
     "cold_import": bench_cold_import,
