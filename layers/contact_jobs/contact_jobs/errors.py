@@ -76,3 +76,7 @@ class BackupUnreadable(ContactJobsError):
 
 class BackupNotVerified(ContactJobsError):
     """A backup's files do not match its manifest (the message names each file and how): not restored."""
+
+
+class InvalidRequest(ContactJobsError):
+    """The job's request (the execution input) is malformed or asks for what cannot be done."""
