@@ -89,7 +89,16 @@ class SendGridClient:
 
     def check_list(self, list_id: str) -> None:
         """A missing list is a 404 that names it, before any contact is sent."""
-        self._api.send(Call("get list", "GET", api_path("/v3/marketing/lists/{}", list_id)))
+        self.list_name(list_id)
+
+    def list_name(self, list_id: str) -> str | None:
+        reply = self._api.read(Call("get list", "GET", api_path("/v3/marketing/lists/{}", list_id)))
+        return reply.optional_text("name")
+
+    def create_field_definition(self, name: str, field_type: str) -> dict[str, Any]:
+        """A custom field, created with the type a backup recorded (a restore's create_missing_fields)."""
+        call = Call("create field definition", "POST", "/v3/marketing/field_definitions")
+        return _definition(self._api.read(call, {"name": name, "field_type": field_type}))
 
     # Exports -------------------------------------------------------------------------------------
 
@@ -194,4 +203,9 @@ def _definition(item: Reply) -> dict[str, Any]:
     """A field that can be written needs its id (the import maps columns to ids); a read-only one not."""
     read_only = item.flag("read_only")
     field_id = item.optional_text("id") if read_only else item.text("id")
-    return {"name": item.text("name"), "id": field_id, "read_only": read_only}
+    return {
+        "name": item.text("name"),
+        "id": field_id,
+        "read_only": read_only,
+        "field_type": item.optional_text("field_type"),
+    }
