@@ -7,7 +7,7 @@ import json
 import pytest
 
 from contact_jobs.errors import InvalidImportFile
-from contact_jobs.ndjson import columns, to_csv
+from contact_jobs.ndjson import bounded_lines, columns, to_csv
 
 CONTACTS = [
     {"EMAIL": "a@example.com", "FIRST_NAME": 'Zoë "Z"', "custom_fields": {"loyalty_points": 12}},
@@ -60,3 +60,12 @@ def test_output_comes_in_bounded_chunks() -> None:
 def test_a_malformed_line_is_refused_with_its_number(line: bytes, named: str) -> None:
     with pytest.raises(InvalidImportFile, match=named):
         columns([b'{"EMAIL": "a@example.com"}\n', line])
+
+
+def test_lines_are_read_bounded_and_an_endless_line_is_refused() -> None:
+    assert list(bounded_lines(io.BytesIO(b'{"a": 1}\n{"a": 2}'), max_bytes=10)) == [
+        b'{"a": 1}\n',
+        b'{"a": 2}',
+    ]
+    with pytest.raises(InvalidImportFile, match="line 2 is longer than 10 bytes"):
+        list(bounded_lines(io.BytesIO(b'{"a": 1}\n' + b"x" * 100), max_bytes=10))

@@ -1,12 +1,17 @@
 """A restore's request, name and column plan, decided before anything is sent."""
 
+import csv
+import gzip
+import io
+import json
 import re
+from typing import Any
 
 import pytest
 
-from contact_jobs.errors import InvalidRequest
+from contact_jobs.errors import InvalidImportFile, InvalidRequest
 from contact_jobs.manifest import FieldDefinition, Manifest
-from contact_jobs.restore import plan_columns, restore_execution_name, restore_request
+from contact_jobs.restore import plan_columns, restore_execution_name, restore_request, stage_json_as_csv
 
 MANIFEST_KEY = "backups/sendgrid/2026/12/01/backup-2026-12-01T03-00-00Z-abc/manifest.json"
 MANIFEST = Manifest(
@@ -81,3 +86,26 @@ def test_custom_fields_the_target_lacks_are_skipped_with_a_warning_otherwise() -
         "custom field 'signup_day' (Date) does not exist in the target account: skipped "
         "(create_missing_fields creates it)",
     )
+
+
+def test_a_json_backup_file_is_staged_as_csv_with_every_value(s3: Any) -> None:
+    contacts = [
+        {"EMAIL": f"c{n}@example.com", "custom_fields": {"note": f'say "{n}",\nok'}} for n in range(3000)
+    ]
+    body = gzip.compress(b"".join(json.dumps(c).encode() + b"\n" for c in contacts))
+    s3.put_object(Bucket="backups", Key="b/part-00001.json.gz", Body=body)
+    size = stage_json_as_csv(
+        s3, "backups", "b/part-00001.json.gz", True, "restores/r-1/staged/part-00001.csv"
+    )
+    staged = s3.get_object(Bucket="backups", Key="restores/r-1/staged/part-00001.csv")["Body"].read()
+    assert size == len(staged)
+    rows = list(csv.DictReader(io.StringIO(staged.decode())))
+    assert [(r["EMAIL"], r["note"]) for r in rows] == [
+        (c["EMAIL"], c["custom_fields"]["note"]) for c in contacts
+    ]
+
+
+def test_a_json_backup_file_without_contacts_is_refused(s3: Any) -> None:
+    s3.put_object(Bucket="backups", Key="b/empty.json", Body=b"\n")
+    with pytest.raises(InvalidImportFile, match="holds no contacts"):
+        stage_json_as_csv(s3, "backups", "b/empty.json", False, "restores/r-1/staged/empty.csv")

@@ -10,11 +10,22 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from contact_jobs.errors import InvalidImportFile
 
 OUTPUT_CHUNK = 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024  # one contact; a line past it is a broken file, not a contact
+
+
+def bounded_lines(stream: IO[bytes], max_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The stream's lines, none held longer than ``max_bytes`` (a file without newlines is refused)."""
+    number = 0
+    while line := stream.readline(max_bytes + 1):
+        number += 1
+        if len(line) > max_bytes:
+            raise InvalidImportFile(f"line {number} is longer than {max_bytes} bytes: not one contact")
+        yield line
 
 
 def columns(lines: Iterable[bytes]) -> list[str]:

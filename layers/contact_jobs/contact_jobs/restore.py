@@ -9,11 +9,15 @@ type the manifest recorded) or skipped, each with a warning.
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from contact_jobs.errors import InvalidRequest
+from contact_jobs import ndjson
+from contact_jobs.csvscan import open_decompressed
+from contact_jobs.errors import InvalidImportFile, InvalidRequest
 from contact_jobs.manifest import FieldDefinition, Manifest
+from contact_jobs.streams import ChunksReader, open_object
 
 NO_LIST = "_"  # restore into the account without adding the contacts to a list
 NAME_LIMIT = 80
@@ -95,3 +99,18 @@ def plan_columns(
         for field in missing
     )
     return ColumnPlan((), warnings)
+
+
+def stage_json_as_csv(s3: Any, bucket: str, key: str, gzipped: bool, staged_key: str) -> int:
+    """A JSON (NDJSON) backup file written as CSV under ``staged_key``, for SendGrid's import; its size.
+    Streamed twice (columns, then rows) into a multipart upload: memory holds a line and a part or two."""
+
+    def lines() -> Iterator[bytes]:
+        return ndjson.bounded_lines(open_decompressed(open_object(s3, bucket, key), gzipped))
+
+    header = ndjson.columns(lines())
+    if not header:
+        raise InvalidImportFile(f"s3://{bucket}/{key} holds no contacts")
+    reader = ChunksReader(ndjson.to_csv(lines(), header))
+    s3.upload_fileobj(reader, bucket, staged_key, ExtraArgs={"ContentType": "text/csv"})
+    return int(s3.head_object(Bucket=bucket, Key=staged_key)["ContentLength"])

@@ -98,3 +98,26 @@ def part_chunks(s3: Any, source: dict[str, Any], header: bytes, start: int, end:
     """The header line, then bytes [start, end) of the decompressed file."""
     yield header
     yield from read_chunks(open_at(s3, source, start, end), end - start)
+
+
+class ChunksReader:
+    """Chunks from a generator as a file-like ``read`` (what s3transfer's upload_fileobj takes), holding
+    at most one chunk and one read's worth."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def read(self, amount: int = -1) -> bytes:
+        pieces = [self._pending]
+        held = len(self._pending)
+        while amount < 0 or held < amount:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            pieces.append(chunk)
+            held += len(chunk)
+        data = b"".join(pieces)
+        cut = len(data) if amount < 0 else amount
+        data, self._pending = data[:cut], data[cut:]
+        return data
