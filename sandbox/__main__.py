@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,33 @@ def _asl(args: argparse.Namespace) -> None:
     print(deployed_definition())
 
 
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    from sandbox.serve import ServeOptions
+
+    defaults = ServeOptions()
+    parser.add_argument("--port", type=int, default=defaults.port, help=f"default {defaults.port}")
+    parser.add_argument("--stack", default=defaults.stack_name, help="the stack name the CLI looks for")
+    parser.add_argument("--contacts", type=int, default=defaults.contacts, help="contacts a backup exports")
+    parser.add_argument("--json", action="store_true", help="print one JSON line once serving (for scripts)")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; then stop the server and tear the stack down."""
+    from sandbox.serve import Served, ServeOptions, serve
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def ready(served: Served) -> None:
+        print(json.dumps(served.document()) if args.json else served.instructions(), flush=True)
+
+    options = ServeOptions(port=args.port, stack_name=args.stack, contacts=args.contacts)
+    serve(options, ready, stop)
+    print("local stack stopped", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     _backup_args(commands.add_parser("backup", help="a scheduled SendGrid backup"))
     _import_args(commands.add_parser("import", help="a CSV dropped into the import bucket"))
     commands.add_parser("asl", help="print the state machine definition with its substitutions applied")
+    _serve_args(
+        commands.add_parser("serve", help="serve the local stack on 127.0.0.1 for the contact-jobs CLI")
+    )
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "asl":
         _asl(args)
         return 0
