@@ -121,12 +121,9 @@ def _asl(args: argparse.Namespace) -> None:
 
 
 def _serve_args(parser: argparse.ArgumentParser) -> None:
-    from sandbox.serve import ServeOptions
-
-    defaults = ServeOptions()
-    parser.add_argument("--port", type=int, default=defaults.port, help=f"default {defaults.port}")
-    parser.add_argument("--stack", default=defaults.stack_name, help="the stack name the CLI looks for")
-    parser.add_argument("--contacts", type=int, default=defaults.contacts, help="contacts a backup exports")
+    parser.add_argument("--port", type=int, help="default 5566 (contact-jobs --local connects to it)")
+    parser.add_argument("--stack", default="contact-jobs", help="the stack name the CLI looks for")
+    parser.add_argument("--contacts", type=int, default=20000, help="contacts a backup exports")
     parser.add_argument("--json", action="store_true", help="print one JSON line once serving (for scripts)")
 
 
@@ -141,7 +138,9 @@ def _serve(args: argparse.Namespace) -> int:
     def ready(served: Served) -> None:
         print(json.dumps(served.document()) if args.json else served.instructions(), flush=True)
 
-    options = ServeOptions(port=args.port, stack_name=args.stack, contacts=args.contacts)
+    options = ServeOptions(stack_name=args.stack, contacts=args.contacts)
+    if args.port is not None:
+        options = ServeOptions(port=args.port, stack_name=args.stack, contacts=args.contacts)
     serve(options, ready, stop)
     print("local stack stopped", flush=True)
     return 0
@@ -157,9 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     _serve_args(
         commands.add_parser("serve", help="serve the local stack on 127.0.0.1 for the contact-jobs CLI")
     )
+    commands.add_parser("cli-demo", help="serve the local stack and drive it with the contact-jobs CLI")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "cli-demo":
+        from sandbox.cli_demo import main as cli_demo
+
+        return cli_demo()
     if args.command == "asl":
         _asl(args)
         return 0

@@ -51,7 +51,8 @@ def _emit(document: dict[str, Any], as_json: bool, human: Callable[[], None]) ->
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    """Tables at the terminal's width; on a pipe, wide enough that no id is cut (and no colour codes)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON document")

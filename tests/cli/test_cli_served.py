@@ -5,10 +5,7 @@ import os
 import pty
 import re
 import select
-import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,9 +15,9 @@ import pytest
 
 from contact_jobs_cli import schemas
 from contact_jobs_cli.layer import upload_execution_name
+from sandbox.cli_demo import cli_command, cli_environment, free_port, served_process
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVE_READY_S = 180
 CLI_TIMEOUT_S = 180
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but \t and \n
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
@@ -28,51 +25,20 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """The served stack; its teardown checks that SIGTERM shuts it down cleanly."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("w") as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--json", "--contacts", "2000"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True,
-        )  # fmt: skip
-        try:
-            ready, _, _ = select.select([process.stdout], [], [], SERVE_READY_S)
-            assert ready, f"serve printed nothing in {SERVE_READY_S} s: {log.read_text()[-2000:]}"
-            document = json.loads(process.stdout.readline())
-            yield document
-        finally:
-            process.send_signal(signal.SIGTERM)
-            rest = process.communicate(timeout=60)[0]
-    assert process.returncode == 0, log.read_text()[-2000:]
-    assert "local stack stopped" in rest
+def served():
+    """The served stack (its exit, by SIGTERM, must be clean: served_process raises otherwise)."""
+    with served_process(contacts=2000) as document:
+        yield document
 
 
 def _env(served, **extra):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=served["aws_access_key_id"],
-        AWS_SECRET_ACCESS_KEY=served["aws_secret_access_key"],
-        AWS_DEFAULT_REGION=served["region"],
-        CONTACT_JOBS_ENDPOINT_URL=served["endpoint_url"],
-        CONTACT_JOBS_POLL_SECONDS="0.2",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "cli"), str(ROOT / "layers" / "contact_jobs")]),
-    )
-    env.update(extra)
-    return env
+    return cli_environment(served, CONTACT_JOBS_POLL_SECONDS="0.2", **extra)
 
 
 def run_cli(served, *args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "contact_jobs_cli", *args],
+        [*cli_command(), *args],
         cwd=ROOT, env=env or _env(served), capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
     )  # fmt: skip
 
@@ -215,7 +181,8 @@ def test_watch_on_a_terminal_is_readable_and_ends_with_the_outcome(served):
     if pid == 0:  # the child: the CLI with a terminal for stdout
         env = _env(served)
         os.chdir(ROOT)
-        os.execvpe(sys.executable, [sys.executable, "-m", "contact_jobs_cli", "backup", "--watch"], env)
+        command = [*cli_command(), "backup", "--watch"]
+        os.execvpe(command[0], command, env)
     output = b""
     deadline = time.monotonic() + CLI_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -301,7 +268,7 @@ def test_missing_credentials_are_named_with_what_to_do(served):
 
 def test_an_unreachable_endpoint_says_to_start_the_local_stack(served):
     result = run_cli(
-        served, "status", env=_env(served, CONTACT_JOBS_ENDPOINT_URL=f"http://127.0.0.1:{_free_port()}")
+        served, "status", env=_env(served, CONTACT_JOBS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
     )
     assert result.returncode == 1
     assert "sandbox serve" in one_line_error(result)
