@@ -129,7 +129,7 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; then stop the server and tear the stack down."""
-    from sandbox.serve import Served, ServeOptions, serve
+    from sandbox.serve import PortInUse, Served, ServeOptions, serve
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -141,7 +141,11 @@ def _serve(args: argparse.Namespace) -> int:
     options = ServeOptions(stack_name=args.stack, contacts=args.contacts)
     if args.port is not None:
         options = ServeOptions(port=args.port, stack_name=args.stack, contacts=args.contacts)
-    serve(options, ready, stop)
+    try:
+        serve(options, ready, stop)
+    except PortInUse as exc:
+        print(f"python -m sandbox serve: {exc}", file=sys.stderr)
+        return 1
     print("local stack stopped", flush=True)
     return 0
 

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import queue
+import socket
 import sys
 import threading
 import uuid
@@ -117,8 +118,22 @@ def serve(options: ServeOptions, ready: Callable[[Served], None], stop: threadin
         stop.wait()
 
 
+class PortInUse(RuntimeError):
+    pass
+
+
+def _check_port(port: int) -> None:
+    """moto's server thread would hang waiting for a port it cannot bind: say so before building."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUse(f"127.0.0.1:{port} is in use: pass another --port") from exc
+
+
 @contextmanager
 def served_stack(options: ServeOptions) -> Iterator[Served]:
+    _check_port(options.port)
     sendgrid_options = FakeSendGridOptions(contacts=options.contacts)
     which50_options = FakeWhich50Options()
     with (

@@ -5,7 +5,9 @@ import os
 import pty
 import re
 import select
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -145,6 +147,20 @@ def test_an_import_without_watch_names_the_job_it_started(served, csv_file):
     assert json_of(found, schemas.JOB)["operation"] == "import"
 
 
+def test_a_failed_import_exits_1_and_is_listed_among_failed_jobs(served, tmp_path):
+    no_identifier = tmp_path / "names.csv"
+    no_identifier.write_text("first_name,last_name\nAnn,Lee\n")
+    result = run_cli(served, "import", str(no_identifier), "--provider", "sendgrid", "--watch", "--json")
+    assert result.returncode == 1, result.stderr
+    job = json_of(result, schemas.IMPORT)["job"]
+    assert job["status"] == "FAILED"
+    assert job["notification"]["event_type"] == "import.failed"
+    assert job["error"]["message"]
+    failed = json_of(run_cli(served, "jobs", "--failed", "--json"), schemas.JOBS)["jobs"]
+    assert job["name"] in [item["name"] for item in failed]
+    assert {item["status"] for item in failed} <= {"FAILED", "TIMED_OUT", "ABORTED"}
+
+
 def test_backup_watch_then_backups_job_and_jobs_report_it(served):
     result = run_cli(served, "backup", "--watch", "--json")
     assert result.returncode == 0, result.stderr
@@ -163,8 +179,6 @@ def test_backup_watch_then_backups_job_and_jobs_report_it(served):
     jobs = json_of(run_cli(served, "jobs", "--operation", "backup", "--json"), schemas.JOBS)["jobs"]
     assert started["execution_name"] in [item["name"] for item in jobs]
     assert all(item["operation"] == "backup" for item in jobs)
-    failed = json_of(run_cli(served, "jobs", "--failed", "--json"), schemas.JOBS)["jobs"]
-    assert all(item["status"] in ("FAILED", "TIMED_OUT", "ABORTED") for item in failed)
 
 
 def test_watch_on_a_pipe_prints_plain_lines_ending_with_the_outcome(served):
@@ -278,3 +292,18 @@ def test_a_usage_error_exits_2_in_one_line(served, csv_file):
     result = run_cli(served, "import", str(csv_file), "--provider", "mailchimp")
     assert result.returncode == 2
     assert "mailchimp" in one_line_error(result)
+
+
+def test_serve_refuses_a_port_in_use_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox", "serve", "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == f"python -m sandbox serve: 127.0.0.1:{port} is in use: pass another --port"
+    )
