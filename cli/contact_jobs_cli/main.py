@@ -391,11 +391,19 @@ def _backups(stack: Stack) -> list[dict[str, Any]]:
             "completed_at": (manifest or {}).get("completed_at"),
             "contacts": (manifest or {}).get("contact_count"),
             "files": len(manifest["files"]) if manifest else len(keys),
-            "bytes": (manifest or {}).get("total_bytes"),
+            "bytes": _total_bytes(manifest),
             "verified": None,  # issue 13 (verify) records the verification; not built yet
         })  # fmt: skip
     rows.sort(key=lambda row: (row["date"], row["completed_at"] or ""), reverse=True)
     return rows
+
+
+def _total_bytes(manifest: dict[str, Any] | None) -> int | None:
+    """Schema 1 states total_bytes; a manifest that does not is summed from its files."""
+    if manifest is None:
+        return None
+    stated = manifest.get("total_bytes")
+    return int(stated) if stated is not None else sum(int(entry["bytes"]) for entry in manifest["files"])
 
 
 def _or_dash(value: Any) -> str:
