@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,36 @@ def _asl(args: argparse.Namespace) -> None:
     print(deployed_definition())
 
 
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="default 5566 (contact-jobs --local connects to it)")
+    parser.add_argument("--stack", default="contact-jobs", help="the stack name the CLI looks for")
+    parser.add_argument("--contacts", type=int, default=20000, help="contacts a backup exports")
+    parser.add_argument("--json", action="store_true", help="print one JSON line once serving (for scripts)")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; then stop the server and tear the stack down."""
+    from sandbox.serve import PortInUse, Served, ServeOptions, serve
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def ready(served: Served) -> None:
+        print(json.dumps(served.document()) if args.json else served.instructions(), flush=True)
+
+    options = ServeOptions(stack_name=args.stack, contacts=args.contacts)
+    if args.port is not None:
+        options = ServeOptions(port=args.port, stack_name=args.stack, contacts=args.contacts)
+    try:
+        serve(options, ready, stop)
+    except PortInUse as exc:
+        print(f"python -m sandbox serve: {exc}", file=sys.stderr)
+        return 1
+    print("local stack stopped", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,7 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     _backup_args(commands.add_parser("backup", help="a scheduled SendGrid backup"))
     _import_args(commands.add_parser("import", help="a CSV dropped into the import bucket"))
     commands.add_parser("asl", help="print the state machine definition with its substitutions applied")
+    _serve_args(
+        commands.add_parser("serve", help="serve the local stack on 127.0.0.1 for the contact-jobs CLI")
+    )
+    commands.add_parser("cli-demo", help="serve the local stack and drive it with the contact-jobs CLI")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "cli-demo":
+        from sandbox.cli_demo import main as cli_demo
+
+        return cli_demo()
     if args.command == "asl":
         _asl(args)
         return 0

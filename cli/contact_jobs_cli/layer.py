@@ -1,0 +1,52 @@
+"""Everything the CLI takes from the layer (layers/contact_jobs), in one place: the import key convention,
+how an upload's execution is named, and the notification document. Nothing here is copied: when the layer
+changes its convention, the CLI follows.
+
+The layer functions used: ``importkey.parse``, ``importkey.PREFIX``, ``importkey.NO_TARGET``,
+``importkey.PROVIDERS``, ``trigger.ObjectCreated`` (its ``version`` rule), ``trigger.execution_name``,
+``notifications.build``.
+"""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+try:
+    from contact_jobs import importkey, notifications, trigger
+    from contact_jobs.errors import InvalidImportFile
+except ModuleNotFoundError:  # run from a checkout without the editable install: the layer is beside us
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "contact_jobs"))
+    from contact_jobs import importkey, notifications, trigger
+    from contact_jobs.errors import InvalidImportFile
+
+PROVIDERS: tuple[str, ...] = tuple(importkey.PROVIDERS)
+NO_LIST = importkey.NO_TARGET
+
+
+class KeyProblem(ValueError):
+    """The key the CLI would upload to breaks the layer's convention (the message says how)."""
+
+
+def import_key(provider: str, list_id: str | None, filename: str) -> str:
+    """Where an upload for this provider and list goes, checked by the layer's own parser."""
+    key = "/".join((importkey.PREFIX, provider, list_id or importkey.NO_TARGET, filename))
+    try:
+        importkey.parse(key)
+    except InvalidImportFile as exc:
+        raise KeyProblem(str(exc)) from exc
+    return key
+
+
+def upload_execution_name(bucket: str, key: str, version_id: str | None, etag: str | None) -> str:
+    """The name the trigger gives the execution an upload starts (what S3's event will carry)."""
+    created = trigger.ObjectCreated(bucket, key, version_id, etag, None)
+    return trigger.execution_name(bucket, key, created.version)
+
+
+def notification(payload: dict[str, Any], finished_at: str) -> dict[str, Any]:
+    """The notification a Notify task published, rebuilt from the task's input as the layer builds it."""
+    return notifications.build(payload["state"], payload["outcome"], payload["execution"], finished_at)
+
+
+def is_notify_input(payload: Any) -> bool:
+    return isinstance(payload, dict) and {"state", "outcome", "execution"} <= set(payload)
