@@ -16,18 +16,21 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TEMPLATE ?= template.yaml
 ASL ?= build/contact_jobs.asl.json
 BUILD_DIR ?= .aws-sam/build
+CHECKOV_CONFIG ?= .checkov.yaml
 export AWS_DEFAULT_REGION ?= eu-west-1
 export TZ := UTC
 export SAM_CLI_TELEMETRY := 0
 # sam build without a container needs python3.13 on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install demo test lint validate build pytest bench clean \
+.PHONY: help install demo test test-fast lint validate build pytest bench clean \
 	asl gate-sam-validate gate-cfn-lint gate-asl gate-checkov gate-sam-build
 
 help:
 	@echo "make demo    an import and a backup end to end on the local stack"
-	@echo "make test    lint, the static gates (sam validate, cfn-lint, asl-validator, checkov, sam build), every test"
+	@echo "make test    lint, the static gates (sam validate, cfn-lint, asl-validator, checkov, sam build), every test,"
+	@echo "             the layer's coverage (fails under the threshold in pyproject.toml)"
+	@echo "make test-fast  the unit and contract tests not marked slow (no stack, no gate): the inner loop"
 	@echo "make bench   print benchmark figures (JSON lines)"
 	@echo "make lint    ruff and mypy"
 
@@ -77,17 +80,26 @@ asl:
 gate-asl:
 	node_modules/.bin/asl-validator --json-path $(ASL)
 
-# Checks that do not fit are skipped on their resource in the template, each with its reason; never here.
+# Checks that do not fit the whole design are skipped in .checkov.yaml, each with its reason; those that do
+# not fit one resource, on that resource in the template. Never on this line.
 gate-checkov:
-	$(CHECKOV_VENV)/bin/checkov --file $(TEMPLATE) --framework cloudformation --skip-download --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --config-file $(CHECKOV_CONFIG) --file $(TEMPLATE) --framework cloudformation \
+		--skip-download --compact --quiet
 
 gate-sam-build:
 	$(BIN)/sam build --template $(TEMPLATE) --build-dir $(BUILD_DIR)
 
 build: install gate-sam-build
 
+# One worker per core: the sandbox tests are independent stacks. Coverage of the layer is measured across
+# the workers and fails the run under [tool.coverage.report] fail_under (pyproject.toml).
 pytest: install
-	$(BIN)/pytest -n auto  # one worker per core: the sandbox tests are independent stacks
+	$(BIN)/pytest -n auto --cov --cov-report=term
+
+# Tests marked slow (tests/integration and tests/gates by folder, see tests/conftest.py; any other test
+# over about 2 s by @pytest.mark.slow) are left out.
+test-fast: install
+	$(BIN)/pytest -n auto -m "not slow"
 
 test: lint validate build pytest
 

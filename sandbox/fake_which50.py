@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,7 @@ class FakeWhich50Options:
     retry_after_s: int = 1
     refuse_batches: dict[int, int] = field(default_factory=dict)  # batch number -> how many 500s first
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
+    clock: Callable[[], float] = time.time  # what a job's progress is read against (tests move it by hand)
 
 
 @dataclass
@@ -166,7 +168,7 @@ class FakeWhich50(LoopbackFake):
         if list_id not in self.options.lists:
             return _message(404, "The specified Contactlist was not found.")
         names = list((request.get_json(silent=True) or {}).get("FieldNames") or [])
-        job = ImportJob(next(self._ids), list_id, names, time.time())
+        job = ImportJob(next(self._ids), list_id, names, self.options.clock())
         with self._lock:
             self.jobs[job.id] = job
         return _json(self._job_body(job))
@@ -200,7 +202,7 @@ class FakeWhich50(LoopbackFake):
         with self._lock:
             self.run_calls.append(job_id)
             if job.run_at is None:
-                job.run_at = time.time()
+                job.run_at = self.options.clock()
                 if not self.options.apply_nothing:
                     self._apply(job)
         return _json(self._job_body(job))
@@ -230,7 +232,9 @@ class FakeWhich50(LoopbackFake):
         }  # fmt: skip
         if job.run_at is None:
             return body
-        progress = min(100, int(100 * (time.time() - job.run_at) / max(self.options.progress_s, 1e-6)))
+        progress = min(
+            100, int(100 * (self.options.clock() - job.run_at) / max(self.options.progress_s, 1e-6))
+        )
         body.update(ProgressPercent=progress, CurrentStatus=self.options.running_status)
         if progress < 100:
             return body

@@ -28,6 +28,7 @@ from sandbox.runner import (
 from sandbox.stack import LocalStack, StackConfig, local_stack
 
 EVENT = Path(__file__).resolve().parents[1] / "events" / "s3_object_created.json"
+LISTED_WITHIN_S = 10.0  # an execution a trigger started is listed at once; this only bounds a broken stack
 
 
 @dataclass
@@ -94,10 +95,19 @@ def _deliver(stack: LocalStack, event: dict[str, Any], times: int) -> list[dict[
         return list(pool.map(once, range(times)))
 
 
-def _wait_for_all(stack: LocalStack, say: Printer) -> list[dict[str, Any]]:
+def _wait_for_all(stack: LocalStack, triggers: list[dict[str, Any]], say: Printer) -> list[dict[str, Any]]:
+    """Follow every execution of the state machine, once each execution a trigger named is listed."""
     sfn = stack.client("stepfunctions")
-    time.sleep(0.2)  # executions start on the trigger's thread
-    listed = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    named = {trigger["execution_name"] for trigger in triggers if "execution_name" in trigger}
+    deadline = time.monotonic() + LISTED_WITHIN_S
+    while True:
+        listed = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+        missing = named - {execution["name"] for execution in listed}
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"executions {sorted(missing)} not listed after {LISTED_WITHIN_S} s")
+        time.sleep(0.01)
     return [
         follow_execution(stack, execution["executionArn"], execution["name"], say) for execution in listed
     ]
@@ -124,9 +134,10 @@ def run_import(scenario: ImportScenario, say: Printer = print) -> dict[str, Any]
             event = object_created_event(
                 stack.import_bucket, key, put, len(data), versionless=scenario.versionless_event
             )
-            for trigger in _deliver(stack, event, scenario.duplicate_events):
+            triggers = _deliver(stack, event, scenario.duplicate_events)
+            for trigger in triggers:
                 say(f"trigger: {json.dumps(trigger)}")
-            runs = _wait_for_all(stack, say)
+            runs = _wait_for_all(stack, triggers, say)
             notifications = received_notifications(stack, queue_url)
             print_notifications(notifications, say)
             report = _report(stack, key, data, put, runs, notifications)

@@ -14,6 +14,16 @@ from tests.download_server import DownloadServer
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 REGION = "eu-west-1"
+# Whole folders of slow tests: each integration test runs a local stack, each gate test a tool (make
+# test-fast leaves them out with -m "not slow"). A slow test elsewhere carries @pytest.mark.slow itself.
+SLOW_FOLDERS = ("integration", "gates")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        if item.path.is_relative_to(tests) and item.path.relative_to(tests).parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

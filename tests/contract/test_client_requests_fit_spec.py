@@ -1,6 +1,8 @@
 """Every request the SendGrid client sends is one the official spec accepts (the fake validates each
 against contracts/ and would answer 400)."""
 
+import pytest
+
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest
 from contact_jobs.providers.sendgrid import SendGridClient
@@ -8,6 +10,7 @@ from contact_jobs.providers.sendgrid import SendGridClient
 LIST_ID = "0c8e3cf4-5a0e-4b5b-9a51-1f3c7e2d9b10"
 
 
+@pytest.mark.slow
 def test_every_client_call_is_accepted_by_the_spec(fake_sendgrid):
     client = SendGridClient(fake_sendgrid.base_url, fake_sendgrid.options.api_key, provider_session(2, 2), 10)
     for request in (

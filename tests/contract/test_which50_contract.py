@@ -1,6 +1,5 @@
 """The fake Which50 and the client against contracts/which50/which50-api.yaml."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,30 @@ from contact_jobs.providers.which50 import MAX_BATCH, Which50Auth, Which50Client
 from sandbox.fake_which50 import KNOWN_LIST, ROOT_PATH, FakeWhich50, FakeWhich50Options
 from sandbox.specs import contracts_dir
 
+PROGRESS_S = 0.25  # the fake's time from /run to ProgressPercent 100 (quarters are exact in binary)
+
+
+class ManualClock:
+    """The fake's time, moved by the test instead of slept through."""
+
+    def __init__(self) -> None:
+        self.now = 1_767_225_600.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
-def which50():
-    with FakeWhich50(FakeWhich50Options(progress_s=0.2)) as fake:
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def which50(clock):
+    with FakeWhich50(FakeWhich50Options(progress_s=PROGRESS_S, clock=clock)) as fake:
         yield fake
 
 
@@ -53,6 +72,7 @@ def test_list_job_and_status_answers_fit_the_contract(which50, contract):
     assert_fits(contract, call(which50, "GET", f"/contactLists/{KNOWN_LIST}/import/{job_id}"))
 
 
+@pytest.mark.slow
 def test_a_batch_over_ten_thousand_contacts_is_refused(which50):
     job_id = call(
         which50, "POST", f"/contactLists/{KNOWN_LIST}/import", json={"FieldNames": ["Email"]}
@@ -69,15 +89,15 @@ def test_the_client_refuses_to_send_an_oversized_batch(which50):
         client_for(which50).push(KNOWN_LIST, 1, [{"Values": {}}] * (MAX_BATCH + 1))
 
 
-def test_batches_are_applied_only_after_run(which50):
+def test_batches_are_applied_only_after_run(which50, clock):
     client = client_for(which50)
     job_id = client.create_import(KNOWN_LIST, ["Email"])
     client.push(KNOWN_LIST, job_id, [{"Values": {"Email": "a@example.com"}}])
-    time.sleep(0.3)
+    clock.advance(10 * PROGRESS_S)  # far longer than a run takes: time alone applies nothing
     before = client.status(KNOWN_LIST, job_id)
     assert (before.finished, before.inserted, which50.contacts) == (False, 0, set())
     client.run(KNOWN_LIST, job_id)
-    time.sleep(0.3)
+    clock.advance(PROGRESS_S)
     after = client.status(KNOWN_LIST, job_id)
     assert (after.finished, after.inserted) == (True, 1)
 
@@ -88,15 +108,19 @@ def test_run_never_passes_customevents(which50):
     assert which50.statuses[-1] == 200, "the fake refuses customevents"
 
 
-def test_progress_rises_over_time_until_finished(which50):
+def test_progress_rises_over_time_until_finished(which50, clock):
     client = client_for(which50)
     job_id = client.create_import(KNOWN_LIST, ["Email"])
     client.run(KNOWN_LIST, job_id)
     seen = []
     while not (status := client.status(KNOWN_LIST, job_id)).finished:
-        seen.append(status)
-        time.sleep(0.02)
-    assert seen, "the job was running for a while"
+        seen.append(
+            call(which50, "GET", f"/contactLists/{KNOWN_LIST}/import/{job_id}").json()["ProgressPercent"]
+        )
+        assert len(seen) <= 4, "finished once its progress time has passed"
+        clock.advance(PROGRESS_S / 4)
+    assert seen == sorted(set(seen)), "it rose at every look"
+    assert len(seen) == 4, "the job was running for a while"
     assert status.status == "Complete"
 
 

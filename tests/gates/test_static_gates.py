@@ -87,26 +87,73 @@ def test_sam_build_refuses_a_layer_dependency_that_cannot_be_installed(tmp_path)
     assert "requests==0.0.0" in output(result)
 
 
-def test_every_checkov_skip_is_on_its_resource_with_a_reason():
+CHECKOV_CONFIG = ROOT / ".checkov.yaml"
+CHECK_ID = r"CKV2?_AWS_\d+"
+
+
+def design_wide_skips() -> dict[str, str]:
+    """The checks .checkov.yaml skips for the whole design: id -> the comment block above it (its reason)."""
+    skips, comment = {}, []
+    for line in CHECKOV_CONFIG.read_text().splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            comment.append(text.lstrip("# "))
+        elif text.startswith("- "):
+            skips[text.removeprefix("- ").strip()] = " ".join(comment)
+            comment = []
+        else:
+            comment = []
+    return skips
+
+
+def resource_skips() -> list[tuple[str, dict[str, str]]]:
     body = yaml.load(TEMPLATE, Loader=_IgnoringTags)
-    skips = [
+    return [
         (name, skip)
         for name, spec in body["Resources"].items()
         for skip in (spec.get("Metadata") or {}).get("checkov", {}).get("skip", [])
     ]
+
+
+def test_every_design_wide_checkov_skip_has_an_id_and_a_reason():
+    skips = design_wide_skips()
+    assert set(skips) == set(yaml.safe_load(CHECKOV_CONFIG.read_text())["skip-check"])
+    for check, reason in skips.items():
+        assert re.fullmatch(CHECK_ID, check), check
+        assert reason.startswith(check), (check, reason)
+        assert len(reason.split()) >= 8, (check, reason)
+
+
+def test_every_resource_checkov_skip_has_an_id_and_a_reason_of_its_own():
+    skips = resource_skips()
     assert skips
     for name, skip in skips:
-        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert re.fullmatch(CHECK_ID, skip["id"]), (name, skip)
         assert len(skip.get("comment", "").split()) >= 8, (name, skip)
+        assert skip["id"] not in design_wide_skips(), f"{name} repeats a design-wide skip: {skip['id']}"
 
 
-@pytest.mark.parametrize("escape", ["--skip-check", "--soft-fail", "--check ", "--config-file"])
-def test_checkov_is_never_told_to_skip_or_soften_globally(escape):
-    recipe = re.search(r"^gate-checkov:\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M)
+@pytest.mark.parametrize("escape", ["--skip-check", "--soft-fail", "--check ", "--external-checks"])
+def test_checkov_is_never_told_to_skip_or_soften_on_its_command_line(escape):
+    recipe = re.search(r"^gate-checkov:\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
     assert recipe
     assert escape not in recipe.group(1)
-    assert not (ROOT / ".checkov.yaml").exists()
-    assert not (ROOT / ".checkov.yml").exists()
+
+
+def test_the_checkov_config_only_skips_named_checks():
+    config = yaml.safe_load(CHECKOV_CONFIG.read_text())
+    assert set(config) == {"skip-check"}, "no soft-fail, check list or other setting hides here"
+    assert all(re.fullmatch(CHECK_ID, check) for check in config["skip-check"]), "no severities, no wildcards"
+    assert not (ROOT / ".checkov.yml").exists(), "one config, the one the gate names"
+
+
+def test_checkov_gate_applies_the_design_wide_skips_from_its_config(tmp_path):
+    config = tmp_path / "checkov.yaml"
+    config.write_text(CHECKOV_CONFIG.read_text().replace("  - CKV_AWS_117\n", ""))
+    assert config.read_text() != CHECKOV_CONFIG.read_text()
+    result = gate("checkov", CHECKOV_CONFIG=config)
+    assert result.returncode != 0
+    assert re.search(r"CKV_AWS_117\b", output(result)), output(result)
 
 
 class _IgnoringTags(yaml.SafeLoader):

@@ -77,6 +77,7 @@ def test_a_plain_file_is_not_gzip():
         verify(b"EMAIL\na@example.com\n")
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_on_a_highly_compressed_file():
     # 256 MiB of zeros compress to about 256 KiB; the verifier never holds more than a chunk of output.
     import tracemalloc

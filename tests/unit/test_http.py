@@ -172,6 +172,7 @@ def test_no_request_starts_once_the_deadline_has_passed():
         provider_session(0, 10).get("http://127.0.0.1:9/", timeout=30)
 
 
+@pytest.mark.slow
 def test_a_provider_that_keeps_rate_limiting_is_not_waited_past_the_deadline(fake_sendgrid):
     fake_sendgrid.options.rate_limit_every = 1
     fake_sendgrid.options.rate_limit_reset_s = 2

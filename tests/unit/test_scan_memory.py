@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.scan_memory import make
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +34,7 @@ def test_a_300_mib_line_in_a_small_gzip_is_refused_within_bounded_memory(tmp_pat
     assert measured["peak_rss_mib"] < PEAK_BOUND_MIB
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_of_short_lines_stops_at_the_ratio_limit_within_bounded_memory(tmp_path):
     path = tmp_path / "bomb.csv.gz"
     make("bomb", path, 64)  # 64 MiB from 200 KB: the limit (100 times) stops it near 20 MB

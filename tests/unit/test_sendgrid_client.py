@@ -66,6 +66,7 @@ def test_unknown_export_is_a_404_provider_error(fake_sendgrid):
         client_for(fake_sendgrid).export_status("does-not-exist")
 
 
+@pytest.mark.slow
 def test_rate_limited_calls_wait_for_the_reset_and_succeed(fake_sendgrid):
     fake_sendgrid.options.rate_limit_every = 2
     client = client_for(fake_sendgrid)

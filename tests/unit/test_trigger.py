@@ -160,12 +160,32 @@ def test_name_is_stable_for_a_version_and_new_for_a_new_upload():
 
 
 def test_a_redelivered_event_starts_nothing_new(sfn_machine):
+    """While the execution runs, StartExecution with the same name and input answers that execution: the
+    redelivery reports it as started, and there is still one."""
     sfn, arn = sfn_machine
     first = start_import(sfn, arn, uploaded("imports/sendgrid/_/a.csv"))
     again = start_import(sfn, arn, uploaded("imports/sendgrid/_/a.csv"))
     assert first["started"]
     assert again["execution_name"] == first["execution_name"]
+    assert again["started"] is True
+    assert again["execution_arn"] == first["execution_arn"]
     assert len(executions(sfn, arn)) == 1
+
+
+def test_a_redelivery_after_its_execution_ended_starts_nothing_and_says_why(sfn_machine):
+    """Once the execution has ended, the same name is refused (ExecutionAlreadyExists): not an error, since
+    that object version had its execution."""
+    sfn, arn = sfn_machine
+    first = start_import(sfn, arn, uploaded("imports/sendgrid/_/a.csv"))
+    sfn.stop_execution(executionArn=first["execution_arn"])
+    again = start_import(sfn, arn, uploaded("imports/sendgrid/_/a.csv"))
+    assert again == {
+        "execution_name": first["execution_name"],
+        "key_problem": None,
+        "started": False,
+        "reason": "already started for this object version",
+    }
+    assert [execution["status"] for execution in executions(sfn, arn)] == ["ABORTED"]
 
 
 def test_a_versionless_upload_is_started_under_its_etag_name(sfn_machine):
