@@ -23,9 +23,8 @@ from typing import Any
 
 from sandbox.contacts import DEFAULT_CUSTOM_FIELDS, field_definitions
 
-SEPARATOR = (
-    "\x1f"  # ASCII unit separator: never in a real contact's values (a value that has one is kept apart)
-)
+# ASCII unit separator, between a stored contact's values (a contact with one in a value is kept as a tuple)
+SEPARATOR = "\x1f"
 FIELD_TYPES = ("Text", "Number", "Date")
 MAX_CUSTOM_FIELDS = 500  # the contract's limit
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # the contract's prose: letters, digits, underscores
@@ -148,6 +147,7 @@ class SendGridAccount:
         self._segments: dict[str, Segment] = {}
         self._rows: dict[str, str | tuple[str, ...]] = {}  # email -> mask, then STORED_FIELDS, then custom
         self._slot = {name: index + 1 for index, name in enumerate(STORED_FIELDS)}
+        self._list_counts: dict[int, int] = {}  # list bit -> contacts on it
         self.written = False  # nothing seeded or imported yet
         self._updated_slot = self._slot["updated_at"]
         self._id_prefix = str(uuid.uuid4())[:24]
@@ -228,9 +228,9 @@ class SendGridAccount:
         return self._segments.get(segment_id)
 
     def list_count(self, list_id: str) -> int:
-        bit = 1 << self._lists[list_id].bit
+        """Contacts on the list (counted as they join: no scan of a million contacts per request)."""
         with self._lock:
-            return sum(1 for row in self._rows.values() if self._mask(row) & bit)
+            return self._list_counts.get(self._lists[list_id].bit, 0)
 
     # Contacts ------------------------------------------------------------------------------------
 
@@ -321,7 +321,10 @@ class SendGridAccount:
                 else:
                     values = self._values(existing, width)
                     result.updated += 1
-                mask = int(values[0] or "0", 16) | plan.bits
+                old_mask = int(values[0] or "0", 16)
+                if plan.bits & ~old_mask:
+                    self._count_joined(plan.bits & ~old_mask)
+                mask = old_mask | plan.bits
                 values[0] = format(mask, "x") if mask else ""
                 values[self._updated_slot] = plan.now
                 for column, slot in plan.mapped:
@@ -337,9 +340,15 @@ class SendGridAccount:
         values[self._slot["contact_id"]] = f"{self._id_prefix}{next(self._id_counter):012x}"
         return values
 
+    def _count_joined(self, bits: int) -> None:
+        for item in self._lists.values():
+            if bits >> item.bit & 1:
+                self._list_counts[item.bit] = self._list_counts.get(item.bit, 0) + 1
+
     def delete_all(self) -> None:
         with self._lock:
             self._rows.clear()
+            self._list_counts.clear()
 
     # Exports -------------------------------------------------------------------------------------
 
