@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.contacts import EMAIL_DOMAIN, export_files
+from sandbox.contacts import EMAIL_DOMAIN, export_files, seed_account
 from sandbox.loopback import LoopbackFake
 from sandbox.misbehaviour import Tamper, tampered
 from sandbox.sendgrid_account import FieldDefinition, FieldDefinitionError, SendGridAccount
@@ -47,6 +47,9 @@ class FakeSendGridOptions:
     api_key: str = "SG.sandbox-key"
     email_domain: str = EMAIL_DOMAIN  # of the contacts it exports
     contacts: int = 1000  # of a synthetic account (never seeded nor imported into): its exports hold these
+    # None: the account starts synthetic. A number: it starts stateful with that many contacts from
+    # sandbox.contacts.seed_account (custom fields of each type, values that need CSV quoting); 0: empty.
+    seed_contacts: int | None = None
     export_ready_after_s: float = 0.2
     fail_exports: bool = False
     # The first export's URLs and expires_at lapse this long after it is ready (later ones: export_ttl_s).
@@ -165,6 +168,8 @@ class FakeSendGrid(LoopbackFake):
         self.exports: dict[str, Export] = {}
         self.imports: dict[str, ImportJob] = {}
         self.account = SendGridAccount(self.options.lists)
+        if self.options.seed_contacts is not None:
+            seed_account(self.account, self.options.seed_contacts, self.options.email_domain)
         if self.options.existing_emails:
             email = [self.account.field_named("email")]
             self.account.apply_rows(email, ([e] for e in sorted(self.options.existing_emails)), [])

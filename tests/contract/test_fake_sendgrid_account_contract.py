@@ -237,6 +237,14 @@ def test_an_export_holds_the_read_only_columns_sendgrid_exports_have(account_fak
     assert list(exported)[:3] == ["EMAIL", "FIRST_NAME", "LAST_NAME"]
 
 
+@pytest.mark.parametrize("seeded", [0, 150])
+def test_an_account_started_with_seed_contacts_exports_exactly_those(seeded):
+    options = FakeSendGridOptions(export_ready_after_s=0.0, seed_contacts=seeded, contacts=500)
+    with FakeSendGrid(options) as fake:
+        exported = exported_contacts(export_from(fake), "csv")
+    assert [contact["EMAIL"] for contact in exported] == [seed_row(index)[0] for index in range(seeded)]
+
+
 def test_an_export_of_a_list_holds_only_its_contacts(account_fake):
     vip = call(account_fake, "POST", "/v3/marketing/lists", json={"name": "vip"}).json()["id"]
     import_csv_into(account_fake, b"email\na@example.com\n", [vip])
