@@ -62,6 +62,7 @@ class FakeSendGridOptions:
     server_error_every: int = 0  # every Nth API request answers 500 (0: never)
     gzip_files: bool = True
     import_ready_after_s: float = 0.1
+    apply_before_answer_s: float = 10.0  # an upload is answered once applied, or after this (then pending)
     fail_imports: bool = False
     lose_upload_answers: int = 0  # the first N uploads are applied, then answered 500 (the answer is lost)
     refuse_error_reports: bool = False  # an import's errors_url answers 403, as a lapsed S3 URL does
@@ -115,6 +116,7 @@ class ImportJob:
     updated: int = 0
     errors_csv: bytes = b""
     problem: str = ""  # why the upload was refused, for tests
+    unreadable: str = ""  # why the uploaded file could not be read (not gzip, not UTF-8): the import fails
 
     @property
     def errored(self) -> int:
@@ -129,6 +131,23 @@ class RecordedRequest:
     authorization: bool
     status: int
     target: str = ""  # the request target as sent (still percent-encoded)
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary stream that hashes what is read through it (the import's uncompressed bytes)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        buffer[: len(data)] = data
+        self.sha256.update(data)
+        return len(data)
 
 
 def _iso(moment: float) -> str:
@@ -573,11 +592,11 @@ class FakeSendGrid(LoopbackFake):
             return refused or Response(status=404)
         data = request.get_data()
         job.received_bytes = len(data)
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        job.received_sha256 = hashlib.sha256(data).hexdigest()
-        self._apply(job, data)
-        job.uploaded_at = time.time()
+        # Applied on a thread, as SendGrid applies imports after the upload: a million rows outlast an
+        # upload's timeout. A small file is applied before the answer, so its status is known at once.
+        worker = threading.Thread(target=self._apply_upload, args=(job, data), daemon=True)
+        worker.start()
+        worker.join(self.options.apply_before_answer_s)
         with self._lock:
             self._uploads_answered += 1
             lost = self._uploads_answered <= self.options.lose_upload_answers
@@ -611,21 +630,32 @@ class FakeSendGrid(LoopbackFake):
             return Response("<Error><Code>InvalidRequest</Code></Error>", 400, mimetype="application/xml")
         return None
 
-    def _apply(self, job: ImportJob, data: bytes) -> None:
-        """Upsert the rows into the account by email, as SendGrid does; rows it refuses (no valid email,
-        a value that does not fit its field's type) go to the errors file."""
+    def _apply_upload(self, job: ImportJob, data: bytes) -> None:
+        """Upsert the uploaded rows into the account by email, as SendGrid does, streaming (a million
+        rows are never one string); rows it refuses (no valid email, a value that does not fit its
+        field's type) go to the errors file; a file it cannot read fails the import."""
         fields, _ = self._mapped_fields(job.field_mappings)
-        rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-        next(rows, None)  # the header: the mapping says what each column is
-        outcome = self.account.apply_rows(fields, rows, job.list_ids)
-        refused = outcome.errors or []
-        errors = io.StringIO()
-        writer = csv.writer(errors, lineterminator="\n")
-        writer.writerow(["row", "error"])
-        writer.writerows(refused)
-        job.created, job.updated = outcome.created, outcome.updated
-        job.requested = outcome.created + outcome.updated + len(refused)
-        job.errors_csv = errors.getvalue().encode()
+        raw = _HashingReader(
+            gzip.GzipFile(fileobj=io.BytesIO(data)) if data[:2] == b"\x1f\x8b" else io.BytesIO(data)
+        )
+        text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding="utf-8-sig", newline="")
+        try:
+            rows = csv.reader(text)
+            next(rows, None)  # the header: the mapping says what each column is
+            outcome = self.account.apply_rows(fields, rows, job.list_ids)
+        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+            job.unreadable = f"{type(exc).__name__}: {exc}"
+        else:
+            errors = io.StringIO()
+            writer = csv.writer(errors, lineterminator="\n")
+            writer.writerow(["row", "error"])
+            writer.writerows(outcome.errors)
+            job.created += outcome.created  # a second upload to the same URL counts again, as before
+            job.updated += outcome.updated
+            job.requested += outcome.created + outcome.updated + len(outcome.errors)
+            job.errors_csv = errors.getvalue().encode()
+        job.received_sha256 = raw.sha256.hexdigest()
+        job.uploaded_at = time.time()
 
     def _import_status(self, request: Request, import_id: str) -> Response:
         job = self.imports.get(import_id)
@@ -634,7 +664,8 @@ class FakeSendGrid(LoopbackFake):
         body: dict[str, Any] = {"id": job.id, "job_type": "upsert", "started_at": _iso(job.created_at)}
         if job.uploaded_at is None or time.time() < job.uploaded_at + self.options.import_ready_after_s:
             return _json({**body, "status": "pending"})
-        status = "failed" if self.options.fail_imports else ("errored" if job.errored else "completed")
+        failed = self.options.fail_imports or job.unreadable
+        status = "failed" if failed else ("errored" if job.errored else "completed")
         results: dict[str, Any] = {
             "requested_count": job.requested,
             "created_count": job.created,

@@ -5,6 +5,7 @@ import csv
 import gzip
 import io
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -202,6 +203,35 @@ def test_a_value_that_does_not_fit_its_custom_fields_type_goes_to_the_error_repo
         report == "row,error\n2,invalid number for field loyalty_points\n3,invalid date for field birthday\n"
     )
     assert account_fake.account.emails() == {"c@example.com"}
+
+
+def upload_only(fake: FakeSendGrid, data: bytes) -> str:
+    body = {"file_type": "csv", "field_mappings": ["_rf2_T"]}
+    created = call(fake, "PUT", "/v3/marketing/contacts/imports", json=body).json()
+    headers = {item["header"]: item["value"] for item in created["upload_headers"]}
+    assert requests.put(created["upload_uri"], data=data, headers=headers, timeout=30).status_code == 200
+    return str(created["job_id"])
+
+
+def test_a_file_that_is_not_utf8_fails_the_import(account_fake):
+    job_id = upload_only(account_fake, "email\nzoë@example.com\n".encode("latin-1"))
+    status = call(account_fake, "GET", f"/v3/marketing/contacts/imports/{job_id}")
+    assert_fits(CONTACTS, status)
+    assert status.json()["status"] == "failed"
+
+
+def test_an_upload_applied_after_its_answer_is_pending_until_applied(account_fake):
+    account_fake.options.apply_before_answer_s = 0.0
+    job_id = upload_only(account_fake, seed_csv(20000))
+    statuses = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and statuses[-1:] != ["completed"]:
+        statuses.append(
+            call(account_fake, "GET", f"/v3/marketing/contacts/imports/{job_id}").json()["status"]
+        )
+    assert statuses[-1] == "completed"
+    assert set(statuses[:-1]) <= {"pending"}
+    assert len(account_fake.account) == 20000
 
 
 # Exports from the store: the same contacts back, field by field ----------------------------------------
