@@ -194,8 +194,12 @@ class SendGridAccount:
         return self._by_id.get(field_id)
 
     def field_named(self, name: str) -> FieldDefinition:
+        """A field by name, case-insensitively (``KeyError`` if the account has none)."""
         lowered = name.lower()
-        return next(f for f in self._reserved + self._custom if f.name.lower() == lowered)
+        for field in self._reserved + self._custom:
+            if field.name.lower() == lowered:
+                return field
+        raise KeyError(f"no field named {name!r} in this account")
 
     @property
     def custom_fields(self) -> list[FieldDefinition]:
