@@ -312,6 +312,19 @@ def test_misbehaviour_options_apply_to_exports_from_the_store(account_fake):
     assert data.startswith(b"EMAIL,FIRST_NAME,LAST_NAME")
 
 
+@pytest.mark.parametrize("distinct", [False, True])
+def test_exports_from_the_store_differ_in_gzip_bytes_only_when_asked(account_fake, distinct):
+    account_fake.options.distinct_exports = distinct
+    import_csv_into(account_fake, b"email\na@example.com\n")
+    raw = []
+    for _ in range(2):
+        export_id = call(account_fake, "POST", "/v3/marketing/contacts/exports", json={}).json()["id"]
+        url = call(account_fake, "GET", f"/v3/marketing/contacts/exports/{export_id}").json()["urls"][0]
+        raw.append(requests.get(url, timeout=30).content)
+    assert (raw[0] != raw[1]) is distinct
+    assert gzip.decompress(raw[0]) == gzip.decompress(raw[1])
+
+
 # Account to account ------------------------------------------------------------------------------------
 
 
