@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -170,7 +170,7 @@ class Account(Protocol):
     def create_field(self, name: str, field_type: str) -> Any: ...
     def apply_rows(self, fields: list[Any], rows: Iterable[list[str]], list_ids: list[str]) -> Any: ...
     def emails_in_order(self) -> list[str]: ...
-    def values_of(self, email: str, names: Sequence[str]) -> tuple[str, ...] | None: ...
+    def values_reader(self, names: Sequence[str]) -> Callable[[str], tuple[str, ...] | None]: ...
     def __contains__(self, email: object) -> bool: ...
     @property
     def custom_fields(self) -> list[Any]: ...
@@ -234,8 +234,9 @@ def compare_accounts(
     A field an account lacks reads as empty."""
     names = list(fields) if fields is not None else compared_fields(a)
     mismatches: list[ContactMismatch] = []
+    read_a, read_b = a.values_reader(names), b.values_reader(names)
     for email in a.emails_in_order():
-        ours, theirs = a.values_of(email, names), b.values_of(email, names)
+        ours, theirs = read_a(email), read_b(email)
         if ours != theirs:
             mismatches.append(ContactMismatch(email, _differences(email, names, ours, theirs)))
             if limit is not None and len(mismatches) >= limit:

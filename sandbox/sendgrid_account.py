@@ -266,17 +266,30 @@ class SendGridAccount:
             return list(self._rows)
 
     def values_of(self, email: str, names: Sequence[str]) -> tuple[str, ...] | None:
-        """The named fields of one contact ("" for a field the account lacks), ``None`` if absent.
-        Cheaper than ``contact`` for comparing a million contacts."""
-        row = self._rows.get(email)
-        if row is None:
-            return None
-        values = row.split(SEPARATOR) if isinstance(row, str) else row
-        slots = [self._slot.get(name, -1) for name in names]
-        return tuple(
-            email if name == "email" else (values[slot] if 0 < slot < len(values) else "")
-            for name, slot in zip(names, slots, strict=True)
+        """The named fields of one contact ("" for a field the account lacks), ``None`` if absent."""
+        return self.values_reader(names)(email)
+
+    def values_reader(self, names: Sequence[str]) -> Callable[[str], tuple[str, ...] | None]:
+        """``values_of`` for many contacts: the fields' places are looked up once (comparing a million
+        contacts field by field takes seconds, not minutes)."""
+        width = len(STORED_FIELDS) + 1 + len(self._custom)
+        # Index 0 of a contact's values holds its email here; index ``width`` an empty value.
+        slots = [0 if name == "email" else self._slot.get(name, width) for name in names]
+        pick: Callable[[list[str]], tuple[str, ...]] = (
+            operator.itemgetter(*slots) if len(slots) > 1 else lambda values: tuple(values[i] for i in slots)
         )
+        padding = [""] * (width + 1)
+
+        def read(email: str) -> tuple[str, ...] | None:
+            row = self._rows.get(email)
+            if row is None:
+                return None
+            values = row.split(SEPARATOR) if isinstance(row, str) else list(row)
+            values[0] = email
+            values += padding[len(values) :]
+            return pick(values)
+
+        return read
 
     def list_ids_of(self, email: str) -> list[str]:
         row = self._rows.get(email.lower())
