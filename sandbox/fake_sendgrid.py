@@ -48,7 +48,8 @@ class FakeSendGridOptions:
     email_domain: str = EMAIL_DOMAIN  # of the contacts it exports
     contacts: int = 1000  # of a synthetic account (never seeded nor imported into): its exports hold these
     # None: the account starts synthetic. A number: it starts stateful with that many contacts from
-    # sandbox.contacts.seed_account (custom fields of each type, values that need CSV quoting); 0: empty.
+    # sandbox.contacts.seed_account (custom fields of each type, values that need CSV quoting); 0: empty
+    # (no contacts, only the default custom field: a restore's target).
     seed_contacts: int | None = None
     export_ready_after_s: float = 0.2
     fail_exports: bool = False
@@ -187,8 +188,9 @@ class FakeSendGrid(LoopbackFake):
         self.exports: dict[str, Export] = {}
         self.imports: dict[str, ImportJob] = {}
         self.account = SendGridAccount(self.options.lists)
-        if self.options.seed_contacts is not None:
+        if self.options.seed_contacts:
             seed_account(self.account, self.options.seed_contacts, self.options.email_domain)
+        self.account.written = self.options.seed_contacts is not None
         if self.options.existing_emails:
             email = [self.account.field_named("email")]
             self.account.apply_rows(email, ([e] for e in sorted(self.options.existing_emails)), [])

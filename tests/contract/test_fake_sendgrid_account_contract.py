@@ -275,6 +275,12 @@ def test_an_account_started_with_seed_contacts_exports_exactly_those(seeded):
     assert [contact["EMAIL"] for contact in exported] == [seed_row(index)[0] for index in range(seeded)]
 
 
+def test_an_account_started_empty_has_only_the_default_custom_field():
+    with FakeSendGrid(FakeSendGridOptions(seed_contacts=0)) as fake:
+        custom = call(fake, "GET", "/v3/marketing/field_definitions").json()["custom_fields"]
+    assert [field["name"] for field in custom] == ["loyalty_points"]
+
+
 def test_an_export_of_a_list_holds_only_its_contacts(account_fake):
     vip = call(account_fake, "POST", "/v3/marketing/lists", json={"name": "vip"}).json()["id"]
     import_csv_into(account_fake, b"email\na@example.com\n", [vip])
