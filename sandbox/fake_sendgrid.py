@@ -3,6 +3,11 @@
 Every API request is checked for the bearer key and validated against the spec (a request the spec
 forbids gets a 400 in SendGrid's error shape). Exports go pending -> ready (or failure) after a set time
 and are served, gzip and split by ``max_file_size``, from signed URLs that expire like S3 presigned URLs.
+
+The account behind it (``FakeSendGrid.account``, a ``SendGridAccount``) holds field definitions, lists
+and contacts: imports upsert into it and exports are rendered from it. An account nobody has seeded or
+imported into is *synthetic*: its exports hold ``options.contacts`` generated contacts in the original
+nine-column layout, whatever lists they name (what the backup tests and benchmarks were built on).
 """
 
 import csv
@@ -12,7 +17,6 @@ import hmac
 import io
 import itertools
 import json
-import re
 import secrets
 import threading
 import time
@@ -27,22 +31,26 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.contacts import EMAIL_DOMAIN, export_files, field_definitions
+from sandbox.contacts import EMAIL_DOMAIN, export_files, seed_account
 from sandbox.loopback import LoopbackFake
 from sandbox.misbehaviour import Tamper, tampered
+from sandbox.sendgrid_account import FieldDefinition, FieldDefinitionError, SendGridAccount
 from sandbox.specs import sendgrid_contracts
 
 DAY = 24 * 3600
 KNOWN_LIST = "3c4b8a52-4f0e-4d5b-8f7a-2b1c9d0e6f11"
 UPLOAD_HEADERS = {"x-amz-server-side-encryption": "AES256"}  # what SendGrid's upload_headers typically hold
-EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 
 
 @dataclass
 class FakeSendGridOptions:
     api_key: str = "SG.sandbox-key"
     email_domain: str = EMAIL_DOMAIN  # of the contacts it exports
-    contacts: int = 1000
+    contacts: int = 1000  # of a synthetic account (never seeded nor imported into): its exports hold these
+    # None: the account starts synthetic. A number: it starts stateful with that many contacts from
+    # sandbox.contacts.seed_account (custom fields of each type, values that need CSV quoting); 0: empty
+    # (no contacts, only the default custom field: a restore's target).
+    seed_contacts: int | None = None
     export_ready_after_s: float = 0.2
     fail_exports: bool = False
     # The first export's URLs and expires_at lapse this long after it is ready (later ones: export_ttl_s).
@@ -55,10 +63,11 @@ class FakeSendGridOptions:
     server_error_every: int = 0  # every Nth API request answers 500 (0: never)
     gzip_files: bool = True
     import_ready_after_s: float = 0.1
+    apply_before_answer_s: float = 10.0  # an upload is answered once applied, or after this (then pending)
     fail_imports: bool = False
     lose_upload_answers: int = 0  # the first N uploads are applied, then answered 500 (the answer is lost)
     refuse_error_reports: bool = False  # an import's errors_url answers 403, as a lapsed S3 URL does
-    lists: tuple[str, ...] = (KNOWN_LIST,)
+    lists: tuple[str, ...] = (KNOWN_LIST,)  # the account's lists at start (more: POST /v3/marketing/lists)
     existing_emails: frozenset[str] = frozenset()  # contacts already in the account: updated, not created
     tamper: dict[str, Tamper] = field(default_factory=dict)  # endpoint -> how its 2xx answer is broken
     # Exports -------------------------------------------------------------------------------------
@@ -108,6 +117,7 @@ class ImportJob:
     updated: int = 0
     errors_csv: bytes = b""
     problem: str = ""  # why the upload was refused, for tests
+    unreadable: str = ""  # why the uploaded file could not be read (not gzip, not UTF-8): the import fails
 
     @property
     def errored(self) -> int:
@@ -122,6 +132,23 @@ class RecordedRequest:
     authorization: bool
     status: int
     target: str = ""  # the request target as sent (still percent-encoded)
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary stream that hashes what is read through it (the import's uncompressed bytes)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        buffer[: len(data)] = data
+        self.sha256.update(data)
+        return len(data)
 
 
 def _iso(moment: float) -> str:
@@ -145,6 +172,9 @@ class FakeSendGrid(LoopbackFake):
             Rule("/v3/marketing/contacts/exports/<export_id>", methods=["GET"], endpoint="export_status"),
             Rule("/files/<export_id>/<int:index>", methods=["GET"], endpoint="download"),
             Rule("/v3/marketing/field_definitions", methods=["GET"], endpoint="field_definitions"),
+            Rule("/v3/marketing/field_definitions", methods=["POST"], endpoint="create_field"),
+            Rule("/v3/marketing/lists", methods=["GET"], endpoint="list_lists"),
+            Rule("/v3/marketing/lists", methods=["POST"], endpoint="create_list"),
             Rule("/v3/marketing/lists/<list_id>", methods=["GET"], endpoint="get_list"),
             Rule("/v3/marketing/contacts/imports", methods=["PUT"], endpoint="create_import"),
             Rule("/v3/marketing/contacts/imports/<import_id>", methods=["GET"], endpoint="import_status"),
@@ -157,7 +187,13 @@ class FakeSendGrid(LoopbackFake):
         self.options = options or FakeSendGridOptions()
         self.exports: dict[str, Export] = {}
         self.imports: dict[str, ImportJob] = {}
-        self.contacts: set[str] = set(self.options.existing_emails)
+        self.account = SendGridAccount(self.options.lists)
+        if self.options.seed_contacts:
+            seed_account(self.account, self.options.seed_contacts, self.options.email_domain)
+        self.account.written = self.options.seed_contacts is not None
+        if self.options.existing_emails:
+            email = [self.account.field_named("email")]
+            self.account.apply_rows(email, ([e] for e in sorted(self.options.existing_emails)), [])
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._api_calls = itertools.count(1)
@@ -179,6 +215,11 @@ class FakeSendGrid(LoopbackFake):
     # Server lifecycle ----------------------------------------------------------------------------
 
     # Inspection for tests ------------------------------------------------------------------------
+
+    @property
+    def contacts(self) -> set[str]:
+        """The emails of the account's contacts."""
+        return self.account.emails()
 
     def api_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.startswith("/v3/")]
@@ -265,6 +306,9 @@ class FakeSendGrid(LoopbackFake):
 
     def _create_export(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
+        unknown = self._unknown_selection(body)
+        if unknown:
+            return _errors(404, unknown, "list_ids" if "list" in unknown else "segment_ids")
         now = time.time()
         first = self._created_exports == 0  # pre-existing exports do not count
         self._created_exports += 1
@@ -285,6 +329,26 @@ class FakeSendGrid(LoopbackFake):
             {"id": export.id, "_metadata": {"self": f"{self.base_url}{request.path}/{export.id}"}}, 202
         )
 
+    def _unknown_selection(self, body: dict[str, Any]) -> str:
+        """Why a (stateful) account cannot export these lists or segments; synthetic ones export any."""
+        if not self.account.written:
+            return ""
+        for list_id in body.get("list_ids") or []:
+            if self.account.get_list(list_id) is None:
+                return f"list ID {list_id} does not exist"
+        for segment_id in body.get("segment_ids") or []:
+            if self.account.get_segment(segment_id) is None:
+                return f"segment ID {segment_id} does not exist"
+        return ""
+
+    def _list_name(self, list_id: str) -> str:
+        found = self.account.get_list(list_id)
+        return found.name if found else f"list {list_id[:8]}"
+
+    def _segment_name(self, segment_id: str) -> str:
+        found = self.account.get_segment(segment_id)
+        return found.name if found else f"segment {segment_id[:8]}"
+
     def _status_of(self, export: Export) -> dict[str, Any]:
         now = time.time()
         body: dict[str, Any] = {
@@ -293,9 +357,9 @@ class FakeSendGrid(LoopbackFake):
             "updated_at": _iso(min(now, export.ready_at)),
             "expires_at": _iso(export.expires_at),
             "export_type": self._export_type(export.request),
-            "lists": [{"ID": i, "Name": f"list {i[:8]}"} for i in export.request.get("list_ids") or []],
+            "lists": [{"ID": i, "Name": self._list_name(i)} for i in export.request.get("list_ids") or []],
             "segments": [
-                {"ID": i, "Name": f"segment {i[:8]}"} for i in export.request.get("segment_ids") or []
+                {"ID": i, "Name": self._segment_name(i)} for i in export.request.get("segment_ids") or []
             ],
         }
         if now < export.ready_at:
@@ -355,6 +419,8 @@ class FakeSendGrid(LoopbackFake):
 
     def _ready_files(self, export: Export) -> list[bytes]:
         with self._lock:
+            if not export.files and self.account.written:
+                self._render_from_account(export)
             if not export.files:
                 max_mb = int(export.request.get("max_file_size") or 5000)
                 file_type = str(export.request.get("file_type") or "csv")
@@ -368,6 +434,16 @@ class FakeSendGrid(LoopbackFake):
                     for data in csv_files
                 ]
             return export.files
+
+    def _render_from_account(self, export: Export) -> None:
+        request = export.request
+        export.files, export.contact_count = self.account.render_export(
+            str(request.get("file_type") or "csv"),
+            int(request.get("max_file_size") or 5000) * 1024 * 1024,
+            self.account.selection(request.get("list_ids") or (), request.get("segment_ids") or ()),
+            self.options.gzip_files,
+            mtime=list(self.exports).index(export.id) + 1 if self.options.distinct_exports else 0,
+        )
 
     # Downloads: signed, expiring, unauthenticated (like S3 presigned URLs) -----------------------
 
@@ -427,25 +503,71 @@ class FakeSendGrid(LoopbackFake):
     # Imports: field definitions, lists, import jobs and their presigned upload URL -----------------
 
     def _field_definitions(self, request: Request) -> Response:
-        return _json({**field_definitions(), "_metadata": {"self": f"{self.base_url}{request.path}"}})
+        definitions = self.account.field_definitions()
+        return _json({**definitions, "_metadata": {"self": f"{self.base_url}{request.path}"}})
+
+    def _create_field(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        try:
+            field = self.account.create_field(str(body["name"]), str(body["field_type"]))
+        except FieldDefinitionError as exc:
+            return _errors(400, str(exc), "name")
+        link = f"{self.base_url}{request.path}/{field.id}"
+        return _json({**field.as_json(), "_metadata": {"self": link}})
+
+    def _list_body(self, list_id: str) -> dict[str, Any]:
+        return {
+            "id": list_id,
+            "name": self._list_name(list_id),
+            "contact_count": self.account.list_count(list_id),
+            "_metadata": {"self": f"{self.base_url}/v3/marketing/lists/{list_id}"},
+        }
 
     def _get_list(self, request: Request, list_id: str) -> Response:
-        if list_id not in self.options.lists:  # this endpoint's 404 is a bare list of errors (its spec)
+        if self.account.get_list(list_id) is None:  # this endpoint's 404 is a bare list of errors (its spec)
             return _json([{"field": "id", "message": "list ID does not exist"}], 404)
-        return _json(
-            {
-                "id": list_id,
-                "name": f"list {list_id[:8]}",
-                "contact_count": len(self.contacts),
-                "_metadata": {"self": f"{self.base_url}{request.path}"},
-            }
-        )
+        return _json(self._list_body(list_id))
+
+    def _list_lists(self, request: Request) -> Response:
+        """One page of lists (``page_size``, default 100); ``page_token`` says where it starts."""
+        lists = self.account.lists()
+        size = int(float(request.args.get("page_size", "100")))
+        token = request.args.get("page_token", "0")
+        start = int(token) if token.isdigit() else 0
+        link = f"{self.base_url}{request.path}?page_size={size}"
+        metadata: dict[str, Any] = {"self": f"{link}&page_token={start}", "count": len(lists)}
+        if start + size < len(lists):
+            metadata["next"] = f"{link}&page_token={start + size}"
+        if start:
+            metadata["prev"] = f"{link}&page_token={max(start - size, 0)}"
+        page = [self._list_body(item.id) for item in lists[start : start + size]]
+        return _json({"result": page, "_metadata": metadata})
+
+    def _create_list(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        name = str(body["name"])
+        if any(item.name == name for item in self.account.lists()):
+            return _errors(400, f"a list named {name!r} already exists", "name")
+        return _json(self._list_body(self.account.add_list(name).id), 201)
+
+    def _mapped_fields(self, mappings: list[str | None]) -> tuple[list[FieldDefinition | None], str]:
+        """The field definitions an import's ``field_mappings`` name, or why the API refuses them."""
+        fields = [None if field_id is None else self.account.field(field_id) for field_id in mappings]
+        for field_id, definition in zip(mappings, fields, strict=True):
+            if field_id is not None and definition is None:
+                return fields, f"field_mappings: no field with id {field_id!r}"
+            if definition is not None and definition.read_only:
+                return fields, f"field_mappings: field {definition.name!r} is read-only"
+        return fields, ""
 
     def _create_import(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         for list_id in body.get("list_ids") or []:
-            if list_id not in self.options.lists:
+            if self.account.get_list(list_id) is None:
                 return _errors(404, f"list ID {list_id} does not exist", "list_ids")
+        _, refused = self._mapped_fields(list(body["field_mappings"]))
+        if refused:
+            return _errors(400, refused, "field_mappings")
         job = ImportJob(
             str(uuid.uuid4()), list(body["field_mappings"]), list(body.get("list_ids") or []), time.time()
         )
@@ -472,11 +594,11 @@ class FakeSendGrid(LoopbackFake):
             return refused or Response(status=404)
         data = request.get_data()
         job.received_bytes = len(data)
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        job.received_sha256 = hashlib.sha256(data).hexdigest()
-        self._apply(job, data)
-        job.uploaded_at = time.time()
+        # Applied on a thread, as SendGrid applies imports after the upload: a million rows outlast an
+        # upload's timeout. A small file is applied before the answer, so its status is known at once.
+        worker = threading.Thread(target=self._apply_upload, args=(job, data), daemon=True)
+        worker.start()
+        worker.join(self.options.apply_before_answer_s)
         with self._lock:
             self._uploads_answered += 1
             lost = self._uploads_answered <= self.options.lose_upload_answers
@@ -510,29 +632,32 @@ class FakeSendGrid(LoopbackFake):
             return Response("<Error><Code>InvalidRequest</Code></Error>", 400, mimetype="application/xml")
         return None
 
-    def _apply(self, job: ImportJob, data: bytes) -> None:
-        """Upsert the rows by email, as SendGrid does; rows without a valid email go to the errors file."""
-        definitions = {d["id"]: d["name"] for kind in field_definitions().values() for d in kind if "id" in d}
-        rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
-        next(rows)  # the header: the mapping says what each column is
-        errors = io.StringIO()
-        writer = csv.writer(errors, lineterminator="\n")
-        writer.writerow(["row", "error"])
-        for number, row in enumerate(rows, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            job.requested += 1
-            named = {definitions[f]: cell for f, cell in zip(job.field_mappings, row, strict=False) if f}
-            email = named.get("email", "").strip().lower()
-            if not EMAIL.match(email):
-                writer.writerow([number, "invalid email"])
-                continue
-            with self._lock:
-                existed = email in self.contacts
-                self.contacts.add(email)
-            job.created += not existed
-            job.updated += existed
-        job.errors_csv = errors.getvalue().encode()
+    def _apply_upload(self, job: ImportJob, data: bytes) -> None:
+        """Upsert the uploaded rows into the account by email, as SendGrid does, streaming (a million
+        rows are never one string); rows it refuses (no valid email, a value that does not fit its
+        field's type) go to the errors file; a file it cannot read fails the import."""
+        fields, _ = self._mapped_fields(job.field_mappings)
+        raw = _HashingReader(
+            gzip.GzipFile(fileobj=io.BytesIO(data)) if data[:2] == b"\x1f\x8b" else io.BytesIO(data)
+        )
+        text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding="utf-8-sig", newline="")
+        try:
+            rows = csv.reader(text)
+            next(rows, None)  # the header: the mapping says what each column is
+            outcome = self.account.apply_rows(fields, rows, job.list_ids)
+        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+            job.unreadable = f"{type(exc).__name__}: {exc}"
+        else:
+            errors = io.StringIO()
+            writer = csv.writer(errors, lineterminator="\n")
+            writer.writerow(["row", "error"])
+            writer.writerows(outcome.errors)
+            job.created += outcome.created  # a second upload to the same URL counts again, as before
+            job.updated += outcome.updated
+            job.requested += outcome.created + outcome.updated + len(outcome.errors)
+            job.errors_csv = errors.getvalue().encode()
+        job.received_sha256 = raw.sha256.hexdigest()
+        job.uploaded_at = time.time()
 
     def _import_status(self, request: Request, import_id: str) -> Response:
         job = self.imports.get(import_id)
@@ -541,7 +666,8 @@ class FakeSendGrid(LoopbackFake):
         body: dict[str, Any] = {"id": job.id, "job_type": "upsert", "started_at": _iso(job.created_at)}
         if job.uploaded_at is None or time.time() < job.uploaded_at + self.options.import_ready_after_s:
             return _json({**body, "status": "pending"})
-        status = "failed" if self.options.fail_imports else ("errored" if job.errored else "completed")
+        failed = self.options.fail_imports or job.unreadable
+        status = "failed" if failed else ("errored" if job.errored else "completed")
         results: dict[str, Any] = {
             "requested_count": job.requested,
             "created_count": job.created,
