@@ -110,3 +110,25 @@ def test_connection_refused_is_transient():
         match=r"get export status \(GET /v3/marketing/contacts/exports/x\) failed: ConnectionError",
     ):
         client.export_status("x")
+
+
+def test_a_custom_field_is_created_with_the_type_asked(fake_sendgrid):
+    created = client_for(fake_sendgrid).create_field_definition("signup_day", "Date")
+    assert created["name"] == "signup_day"
+    assert created["field_type"] == "Date"
+    assert fake_sendgrid.account.field_named("signup_day").id == created["id"]
+
+
+def test_a_duplicate_custom_field_is_refused_by_sendgrid(fake_sendgrid):
+    client = client_for(fake_sendgrid)
+    client.create_field_definition("signup_day", "Date")
+    with pytest.raises(ProviderError, match="400"):
+        client.create_field_definition("SIGNUP_DAY", "Text")
+
+
+def test_a_list_is_read_by_its_name_and_a_missing_one_is_a_404(fake_sendgrid):
+    created = fake_sendgrid.account.add_list("spring customers")
+    client = client_for(fake_sendgrid)
+    assert client.list_name(created.id) == "spring customers"
+    with pytest.raises(ProviderError, match="404"):
+        client.list_name("9d1b4f63-0000-4000-8000-000000000000")
