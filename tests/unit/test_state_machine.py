@@ -316,7 +316,7 @@ def test_every_task_and_its_function_read_one_row_of_the_timeouts_table(states, 
         assert states[task]["TimeoutSeconds"] == table[row]["TaskS"], task
 
 
-def test_every_task_outlives_its_functions_timeout_by_the_margin(template):
+def test_every_task_outlives_its_functions_timeout(template):
     for row, timeouts in template.body["Mappings"]["WorkflowTimeouts"].items():
         assert timeouts["TaskS"] == timeouts["FunctionS"] + TASK_TIMEOUT_MARGIN_S, row
 
