@@ -10,6 +10,7 @@ has a smoke test (tests/integration/test_moto_patches.py), so a moto upgrade tha
 fails loudly.
 """
 
+import datetime
 import json
 import threading
 import time
@@ -37,8 +38,10 @@ from moto.sns.responses import SNSResponse
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.evaluation_details import ExecutionDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -299,12 +302,27 @@ def _atomic_start(self: StepFunctionsParserBackend, *args: Any, **kwargs: Any) -
         return _unlocked_start(self, *args, **kwargs)
 
 
+_untyped_start_details = Execution.get_start_execution_details
+
+
+def _start_time_as_text(self: Execution) -> ExecutionDetails:
+    """$$.Execution.StartTime is ISO 8601 text on AWS; moto gives the interpreter a datetime, which its
+    Lambda encoder turned into text but which a Pass state copies into the state as it is (and
+    DescribeExecution then cannot serialise). The same text as the Lambda payloads had."""
+    details = _untyped_start_details(self)
+    start = details.start_time
+    text = start.isoformat() if isinstance(start, datetime.datetime) else start
+    return ExecutionDetails(details.arn, details.name, details.role_arn, details.inpt, text)
+
+
 @contextmanager
 def patched_moto(functions: dict[str, InProcessFunction], recorder: Recorder) -> Iterator[None]:
     """Run Lambda handlers in this process (each signing as its role), scale the interpreter's waits by
-    ``time_scale``, parse definitions one at a time, and start executions one at a time."""
+    ``time_scale``, parse definitions one at a time, start executions one at a time, and give the
+    interpreter the execution's start time as text."""
     with (
         mock.patch.object(StepFunctionsParserBackend, "start_execution", _atomic_start),
+        mock.patch.object(Execution, "get_start_execution_details", _start_time_as_text),
         mock.patch.object(LambdaFunction, "invoke", _invoke_in_process(functions, recorder)),
         mock.patch.object(WaitFunction, "_wait_interval", _scaled_wait(recorder)),
         mock.patch.object(retrier_decl, "time", _scaled_sleep(recorder)),

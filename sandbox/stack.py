@@ -243,20 +243,21 @@ def _create_functions(template: Template, roles: dict[str, Role]) -> dict[str, I
     functions: dict[str, InProcessFunction] = {}
     for logical in template.resources("AWS::Serverless::Function"):
         properties = template.function_properties(logical)
+        timeout_s = int(template.resolve(properties.get("Timeout", 3)))
         client.create_function(
             FunctionName=logical,
             Runtime=properties["Runtime"],
             Role=roles[logical].arn,
             Handler=properties["Handler"],
             Code={"ZipFile": code.getvalue()},
-            Timeout=int(properties.get("Timeout", 3)),
+            Timeout=timeout_s,
             MemorySize=int(properties.get("MemorySize", 128)),
             Architectures=properties.get("Architectures", ["x86_64"]),
         )
         functions[logical] = InProcessFunction(
             handler=load_handler(properties["CodeUri"], properties["Handler"]),
             memory_mb=int(properties.get("MemorySize", 128)),
-            timeout_s=int(properties.get("Timeout", 3)),
+            timeout_s=timeout_s,
             role=roles[logical].credentials,
         )
     return functions

@@ -88,6 +88,9 @@ class Template:
             case "Fn::Split":
                 separator, text = argument
                 return str(self.resolve(text)).split(separator)
+            case "Fn::FindInMap":
+                mapping, top, second = (str(self.resolve(part)) for part in argument)
+                return self.body["Mappings"][mapping][top][second]
             case "Fn::If":
                 condition, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(condition) else when_false)

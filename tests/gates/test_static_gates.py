@@ -67,7 +67,7 @@ def test_asl_validator_refuses_a_transition_to_a_missing_state(tmp_path):
     definition = json.loads(subprocess.run(
         [sys.executable, "-m", "sandbox", "asl"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout)  # fmt: skip
-    definition["States"]["StartJob"]["Next"] = "NoSuchState"
+    definition["States"]["StartExport"]["Next"] = "NoSuchState"
     path = tmp_path / "contact_jobs.asl.json"
     path.write_text(json.dumps(definition))
     result = gate("asl", ASL=path)

@@ -1,6 +1,7 @@
 """A scheduled SendGrid backup, end to end on the local stack."""
 
 import json
+import re
 
 from sandbox.fake_sendgrid import FakeSendGridOptions
 from sandbox.template import TEMPLATE
@@ -53,7 +54,7 @@ def test_export_expired_before_copy_is_restarted_and_succeeds(backup):
     result = backup(contacts=3000, max_file_size_mb=1, expire_urls_after_s=0)
     assert result["status"] == "SUCCEEDED"
     assert result["provider_exports"] == 2, "one expired export, one new"
-    assert result["states"].count("StartJob") == 2
+    assert result["states"].count("StartExport") == 2
     assert "DiscardExpiredCopies" in result["states"]
     assert_identical_copies(result)
     assert only_notification(result)["message"]["error"] is None
@@ -84,7 +85,7 @@ def test_polling_waits_start_short_double_and_stop_at_the_cap(backup):
     waits = result["waits"]
     assert waits[:4] == [5, 10, 20, 40]
     assert all(wait == 40 for wait in waits[4:])
-    assert result["states"].count("CheckJob") == len(waits)
+    assert result["states"].count("CheckExport") == len(waits)
 
 
 def test_job_past_its_maximum_duration_fails_with_a_timeout(backup):
@@ -148,11 +149,10 @@ def test_an_export_that_expires_while_copies_stream_is_restarted_and_holds_only_
 
 
 def _template_with_task_timeout(tmp_path, function: str, seconds: int):
-    text = TEMPLATE.read_text()
-    line = f"        {function}TaskTimeoutS: "
-    assert text.count(line) == 1
-    start = text.index(line) + len(line)
-    changed = text[:start] + str(seconds) + text[text.index("\n", start) :]
+    """The template with one Task's timeout (its WorkflowTimeouts row's TaskS) set to ``seconds``."""
+    row = re.compile(rf"^(    {function}: +\{{FunctionS: \d+, TaskS: )\d+\}}$", re.M)
+    changed, found = row.subn(rf"\g<1>{seconds}}}", TEMPLATE.read_text())
+    assert found == 1
     copy = tmp_path / "template.yaml"
     copy.write_text(changed)
     return copy

@@ -25,9 +25,11 @@ def test_schedule_event_is_what_the_template_schedule_sends(stack_with_fake):
     assert schedule_input(stack) == load_event("schedule_backup.json")
 
 
-def test_start_then_check_job_with_the_sample_event(stack_with_fake):
+def test_start_export_then_check_job_with_the_sample_event(stack_with_fake):
     stack, fake = stack_with_fake
-    job = handler(stack, "StartJobFunction")(load_event("state/start_job.json"), context("StartJobFunction"))
+    job = handler(stack, "StartExportFunction")(
+        load_event("state/start_export.json"), context("StartExportFunction")
+    )
     assert job["provider_job_id"] in fake.exports
     assert job["prefix"] == "backups/sendgrid/2026/11/23/backup-sample/"
     checked = handler(stack, "CheckJobFunction")({"job": job}, context("CheckJobFunction"))

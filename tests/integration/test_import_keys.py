@@ -123,7 +123,7 @@ def test_a_misplaced_upload_gets_one_notification_naming_the_key_and_its_layout(
 
 def test_a_misplaced_upload_goes_straight_to_notify_without_reading_the_file(import_file):
     result = import_file(key="imports/sendgrid/contacts.csv", body=b"email\na@example.com\n")
-    assert result["states"] == ["WhichOperation", "NotifyFailed", "JobFailed"]
+    assert result["states"] == ["RecordExecution", "WhichOperation", "NotifyFailed", "JobFailed"]
 
 
 def test_a_misplaced_upload_delivered_three_times_notifies_once(import_file):

@@ -6,6 +6,7 @@ import pytest
 
 from sandbox.contacts import import_csv
 from sandbox.fake_sendgrid import KNOWN_LIST, FakeSendGridOptions
+from sandbox.misbehaviour import not_json
 from sandbox.runner import STATE_DATA_LIMIT
 from tests.integration.conftest import only_notification
 from tests.integration.hostile_uploads import one_long_line_gz, short_lines_bomb_gz, wide_header
@@ -149,6 +150,20 @@ def test_provider_failure_fails_the_execution_after_one_notification(import_file
     assert note["attributes"]["event_type"] == "import.failed"
     assert "failed" in note["message"]["error"]["message"]
     assert result["source_intact"]
+
+
+def test_an_import_failing_while_it_polls_goes_straight_to_its_notification(import_file):
+    """The import lane's errors go to NotifyFailed: never through the backup lane's DiscardPartialBackup."""
+    fake = FakeSendGridOptions(import_ready_after_s=0.05, tamper={"import_status": not_json})
+    result = import_file(fake=fake, contacts=5)
+    assert result["status"] == "FAILED"
+    assert only_notification(result)["attributes"]["event_type"] == "import.failed"
+    (history,) = result["history"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history["events"] if e["type"].endswith("Entered")
+    ]
+    assert entered[-3:] == ["CheckImport", "NotifyFailed", "JobFailed"]
+    assert "DiscardPartialBackup" not in entered
 
 
 def test_upload_uri_got_every_header_an_exact_length_and_no_api_key(import_file):

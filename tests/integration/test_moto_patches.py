@@ -28,6 +28,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -66,6 +67,12 @@ def test_executions_start_through_the_backend_method_the_sandbox_serialises():
     assert StepFunctionsParserBackend.start_execution is moto_patches._unlocked_start
     source = inspect.getsource(StepFunctionsParserBackend.start_execution)
     assert "_handle_name_input_idempotency" in source, "moto no longer checks names where the lock covers"
+
+
+def test_the_interpreter_gets_the_execution_start_time_from_the_method_the_sandbox_replaces():
+    """The sandbox turns the start time moto hands the interpreter ($$.Execution.StartTime) into text."""
+    assert Execution.get_start_execution_details is moto_patches._untyped_start_details
+    assert "start_time=self.start_date" in inspect.getsource(Execution.get_start_execution_details)
 
 
 def test_parser_scope_stack_is_the_class_level_list_the_sandbox_clears():

@@ -26,7 +26,7 @@ def test_a_backup_counts_one_started_and_finished_job_its_polls_and_its_bytes(ba
     assert counted["JobsStarted"] == 1
     assert counted["JobsFinished"] == 1
     assert counted["JobsFailed"] == 0
-    assert counted["PollCount"] == result["states"].count("CheckJob")
+    assert counted["PollCount"] == result["states"].count("CheckExport")
     assert counted["BytesCopied"] == sum(entry["bytes"] for entry in result["files"])
     assert {(r["operation"], r["provider"]) for r in result["metrics"]} == {("backup", "sendgrid")}
     assert {r["unit"] for r in result["metrics"] if r["name"] == "BytesCopied"} == {"Bytes"}

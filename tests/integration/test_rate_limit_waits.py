@@ -42,7 +42,7 @@ def timed(run: Any, **scenario: Any) -> tuple[dict[str, Any], float]:
 def test_a_long_reset_when_starting_an_export_is_a_state_machine_wait(backup):
     result, elapsed = timed(backup, fake=rate_limited_at(1), contacts=100)
     assert result["status"] == "SUCCEEDED"
-    assert "StartJobRateLimited" in result["states"]
+    assert "StartExportRateLimited" in result["states"]
     assert rate_limit_waits(result["history"][0]) == [result["waits"][0]]
     assert RESET_S - 1 <= result["waits"][0] <= RESET_S + 1
     assert elapsed < RESET_S, "no function slept out the reset"
@@ -51,7 +51,7 @@ def test_a_long_reset_when_starting_an_export_is_a_state_machine_wait(backup):
 def test_a_long_reset_when_polling_an_export_is_a_state_machine_wait(backup):
     result, elapsed = timed(backup, fake=rate_limited_at(3), contacts=100)
     assert result["status"] == "SUCCEEDED"
-    assert "CheckJobRateLimited" in result["states"]
+    assert "CheckExportRateLimited" in result["states"]
     assert [RESET_S - 1 <= wait <= RESET_S + 1 for wait in rate_limit_waits(result["history"][0])] == [True]
     assert elapsed < RESET_S, "no function slept out the reset"
 
@@ -87,4 +87,4 @@ def test_a_provider_that_never_stops_rate_limiting_fails_after_a_bounded_number_
     assert len(rate_limit_waits(result["history"][0])) == 20
     error = only_notification(result)["message"]["error"]
     assert error["type"] == "RateLimited"
-    assert "StartJob was rate limited 21 times" in error["message"]
+    assert "StartExport was rate limited 21 times" in error["message"]

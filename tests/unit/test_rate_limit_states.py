@@ -7,7 +7,14 @@ import pytest
 from sandbox.stack import deployed_definition
 
 STATES = json.loads(deployed_definition())["States"]
-PROVIDER_TASKS = ("PrepareImport", "SendImport", "StartJob", "CheckJob", "CopyImportErrors")
+PROVIDER_TASKS = (
+    "PrepareImport",
+    "SendImport",
+    "CheckImport",
+    "CopyImportErrors",
+    "StartExport",
+    "CheckExport",
+)
 
 
 @pytest.mark.parametrize("task", PROVIDER_TASKS)

@@ -21,7 +21,7 @@ def _operation(state: dict[str, Any]) -> str:
     return operation
 
 
-def start_job(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
+def start_export(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
     _operation(state)
     provider = runtime.export_provider(str(state.get("provider") or "sendgrid"))
     job = backup.start(state, provider, execution, settings().poll)
