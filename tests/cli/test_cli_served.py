@@ -186,7 +186,7 @@ def test_watch_on_a_pipe_prints_plain_lines_ending_with_the_outcome(served):
     assert result.returncode == 0, result.stderr
     assert not CONTROL.search(result.stdout), repr(result.stdout[:500])
     lines = result.stdout.strip().splitlines()
-    assert "-> StartJob" in lines or any(line.startswith("-> Start") for line in lines)
+    assert "-> StartExport" in lines
     assert any(line.startswith("SUCCEEDED: backup.completed") for line in lines[-3:])
 
 
