@@ -12,7 +12,7 @@ from contact_jobs.errors import (
     DownloadUrlExpired,
     ExportExpired,
     ExportFailed,
-    ProviderError,
+    InvalidRequest,
     TransientError,
 )
 from contact_jobs.polling import first_poll, next_poll
@@ -30,10 +30,10 @@ def export_request(request: dict[str, Any]) -> ExportRequest:
     """The export asked for in the execution input, checked before anything is sent."""
     file_type = str(request.get("file_type") or "csv")
     if file_type not in FILE_TYPES:
-        raise ProviderError(f"file_type must be one of {', '.join(FILE_TYPES)}, got {file_type!r}")
+        raise InvalidRequest(f"file_type must be one of {', '.join(FILE_TYPES)}, got {file_type!r}")
     max_size = int(request.get("max_file_size_mb") or 5000)
     if max_size < 1:
-        raise ProviderError(f"max_file_size_mb must be at least 1, got {max_size}")
+        raise InvalidRequest(f"max_file_size_mb must be at least 1, got {max_size}")
     return ExportRequest(
         list_ids=_ids(request.get("list_ids")),
         segment_ids=_ids(request.get("segment_ids")),

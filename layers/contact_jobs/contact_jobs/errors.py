@@ -62,6 +62,11 @@ class ConfigurationError(ContactJobsError):
     """A required setting is missing or malformed."""
 
 
+class InvalidRequest(ContactJobsError):
+    """The job request (the execution input) asks for something this project does not do: an unknown
+    operation or provider, an export option out of range. Nothing was sent."""
+
+
 class InvalidImportFile(ContactJobsError):
     """The uploaded file cannot be imported as it is (the message names the problem); nothing was sent."""
 

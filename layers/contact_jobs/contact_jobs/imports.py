@@ -1,5 +1,5 @@
 """The import job's steps, one per state machine Task, for every provider. What differs between
-providers lives in an ``ImportAdapter`` (``imports_sendgrid``, ``imports_which50``): a third ESP is a new
+providers lives in an ``ImportAdapter`` (``providers/<name>/imports.py``): a third ESP is a new
 adapter, not a new workflow. The state carries the source's bucket, key and version, the part plan,
 cursors and provider job ids; never contact data, never URLs."""
 
@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from contact_jobs import csvscan, importkey
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import ImportFailed, InvalidImportFile
-from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.polling import first_poll, next_poll
 from contact_jobs.streams import open_sized
 from contact_jobs.transfer import CopySettings, copy_url_to_s3
@@ -24,6 +23,14 @@ MAX_WARNINGS = 20  # the rest are counted in one more warning
 # notification). The prepared job is held well under it: the rest of the state (results per part, the
 # notification, an error) must fit beside it.
 MAX_PREPARED_JOB_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """CSV header -> provider field ids, by name: nobody writes field ids by hand."""
+
+    field_ids: list[str | None]  # one per column; None skips it
+    warnings: list[str]
 
 
 @dataclass(frozen=True)

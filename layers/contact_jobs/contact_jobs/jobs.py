@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from contact_jobs import backup, imports, notifications, runtime
 from contact_jobs.config import settings
-from contact_jobs.errors import ProviderError
+from contact_jobs.errors import InvalidRequest
 from contact_jobs.observability import logger, metric
 from contact_jobs.timeutil import isoformat, utcnow
 
@@ -17,7 +17,7 @@ OPERATIONS = ("backup", "import")
 def _operation(state: dict[str, Any]) -> str:
     operation = str((state.get("job") or state).get("operation") or "")
     if operation not in OPERATIONS:
-        raise ProviderError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
+        raise InvalidRequest(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
     return operation
 
 

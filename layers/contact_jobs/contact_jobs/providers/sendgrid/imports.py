@@ -10,11 +10,10 @@ That part is not sent again (rows are applied at most once, never twice); the no
 from typing import Any
 
 from contact_jobs import csvscan
-from contact_jobs.errors import ConfigurationError
-from contact_jobs.fieldmap import FieldMapping, map_sendgrid_fields
-from contact_jobs.imports import COUNTS, PartResult
+from contact_jobs.errors import ConfigurationError, InvalidImportFile
+from contact_jobs.imports import COUNTS, FieldMapping, PartResult
 from contact_jobs.progress import SENT, Progress, ProgressStore
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import IDENTIFIER_FIELDS, SendGridClient
 from contact_jobs.streams import ExactBody, open_sized, part_chunks, read_chunks
 from contact_jobs.transfer import CopySettings, upload_to_url
 from contact_jobs.urlguard import UrlGuard
@@ -119,3 +118,33 @@ class SendGridImports:
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return self._client.import_status(provider_job_id).errors_url
+
+
+def map_sendgrid_fields(header: list[str], definitions: dict[str, Any]) -> FieldMapping:
+    """Match columns to reserved and custom fields; read-only and unknown columns are skipped and
+    reported. A file without an identifier column is refused before anything is sent. ``definitions``
+    come from ``SendGridClient.field_definitions``, which checks that every writable field has an id."""
+    fields: dict[str, dict[str, Any]] = {}
+    for definition in definitions.get("reserved_fields") or []:
+        fields[str(definition["name"]).lower()] = definition
+    for definition in definitions.get("custom_fields") or []:
+        fields.setdefault(str(definition["name"]).lower(), definition)
+    field_ids: list[str | None] = []
+    warnings: list[str] = []
+    for column in header:
+        name = column.strip()
+        definition = fields.get(name.lower())
+        if definition is None:
+            field_ids.append(None)
+            warnings.append(f"column {name!r} matches no field: skipped")
+        elif definition.get("read_only"):
+            field_ids.append(None)
+            warnings.append(f"column {name!r} is read-only in SendGrid: skipped")
+        else:
+            field_ids.append(str(definition["id"]))
+    mapped = {column.strip().lower() for column, field_id in zip(header, field_ids, strict=True) if field_id}
+    if not mapped.intersection(IDENTIFIER_FIELDS):
+        raise InvalidImportFile(
+            f"no identifier column: the header needs one of {', '.join(IDENTIFIER_FIELDS)}"
+        )
+    return FieldMapping(field_ids, warnings)

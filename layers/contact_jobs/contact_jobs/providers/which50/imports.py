@@ -12,12 +12,10 @@ import time
 from typing import Any
 
 from contact_jobs import csvscan
-from contact_jobs.config import Which50Settings
 from contact_jobs.errors import InvalidImportFile, RateLimited, TransientError
-from contact_jobs.fieldmap import FieldMapping
-from contact_jobs.imports import PartResult
+from contact_jobs.imports import FieldMapping, PartResult
 from contact_jobs.progress import Progress, ProgressStore
-from contact_jobs.providers.which50 import Which50Client, Which50Status
+from contact_jobs.providers.which50.client import Which50Client, Which50Settings, Which50Status
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5

@@ -1,0 +1,24 @@
+"""A job request that names a provider this project does not have is refused as a bad request."""
+
+import pytest
+
+from contact_jobs import runtime
+from contact_jobs.errors import InvalidRequest
+from contact_jobs.providers import registry
+
+
+def test_an_unknown_provider_is_an_invalid_request_naming_the_known_ones():
+    with pytest.raises(InvalidRequest, match=r"unknown provider 'mailchimp' \(known: sendgrid, which50\)"):
+        runtime.import_adapter("mailchimp")
+
+
+def test_a_provider_without_exports_cannot_be_backed_up():
+    with pytest.raises(InvalidRequest, match=r"'which50' cannot export contacts \(known: sendgrid\)"):
+        runtime.export_provider("which50")
+
+
+def test_the_built_in_providers_are_registered_with_their_key_targets():
+    assert {name: registry.provider(name).target for name in registry.names()} == {
+        "sendgrid": "<list id, or _ for no list>",
+        "which50": "<contact list id>",
+    }
