@@ -9,9 +9,10 @@ import pytest
 from werkzeug import Request, Response
 
 from contact_jobs import csvscan, runtime
-from contact_jobs.imports import FieldMapping, PartResult
+from contact_jobs.imports import FieldMapping
 from contact_jobs.providers import registry
 from contact_jobs.providers.api import Call, JsonApi, api_path
+from contact_jobs.state import ImportJob, PartResult, SendProgress, Upload
 from contact_jobs.streams import open_sized
 from sandbox.loopback import LoopbackFake
 from tests.integration.conftest import only_notification
@@ -53,30 +54,30 @@ class TallyImports:
     def check_target(self, target: str) -> None:
         pass
 
-    def send(self, job: dict[str, Any], s3: Any, deadline: float) -> tuple[dict[str, Any], list[Any]]:
+    def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
         source = job["source"]
         body, _ = open_sized(s3, source["bucket"], source["key"], source.get("version_id"))
         created = self._api.read(Call("create import", "POST", "/imports"), {"csv": body.read().decode()})
-        upload = {"index": 0, "rows": job["rows"], "provider_job_id": str(created.integer("id"))}
+        upload = Upload(index=0, rows=job["rows"], provider_job_id=str(created.integer("id")))
         return {**job["send"], "done": True, "retry_in_s": 0}, [upload]
 
-    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+    def results(self, job: ImportJob) -> tuple[list[PartResult] | None, list[str]]:
         job_id = job["uploads"][0]["provider_job_id"]
         rows = self._api.read(Call("get import", "GET", api_path("/imports/{}", job_id))).integer("rows")
         counts = {"requested": rows, "created": rows, "updated": 0, "errored": 0}
-        return [PartResult(0, job_id, "completed", counts)], []
+        return [PartResult(index=0, provider_job_id=job_id, status="completed", counts=counts)], []
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return None
 
 
 @pytest.fixture
-def tally() -> Iterator[FakeTally]:
+def tally(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTally]:
     with FakeTally() as fake:
         api = lambda: JsonApi("Tally", fake.base_url, {}, runtime.session(), 10)  # noqa: E731
-        registry.register(registry.Provider("tally", "<anything>", lambda progress: TallyImports(api())))
+        tally = registry.Provider("tally", "<anything>", lambda progress: TallyImports(api()))
+        monkeypatch.setitem(registry.registered, "tally", tally)  # the one registration
         yield fake
-        registry.unregister("tally")
 
 
 @pytest.mark.slow

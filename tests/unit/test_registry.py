@@ -14,11 +14,11 @@ def test_an_unknown_provider_is_an_invalid_request_naming_the_known_ones():
 
 def test_a_provider_without_exports_cannot_be_backed_up():
     with pytest.raises(InvalidRequest, match=r"'which50' cannot export contacts \(known: sendgrid\)"):
-        runtime.export_provider("which50")
+        registry.exporter("which50")
 
 
 def test_the_built_in_providers_are_registered_with_their_key_targets():
-    assert {name: registry.provider(name).target for name in registry.names()} == {
+    assert {name: provider.target for name, provider in registry.known().items()} == {
         "sendgrid": "<list id, or _ for no list>",
         "which50": "<contact list id>",
     }

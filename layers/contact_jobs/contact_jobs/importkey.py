@@ -69,9 +69,9 @@ def expected_key(key: str) -> str:
     """Where a file like this one should have been uploaded (for messages to the person who uploaded it)."""
     parts = key.split("/")
     filename = parts[-1] or "<file>.csv"
-    provider = registry.get(parts[1]) if len(parts) > 2 else None
+    provider = registry.known().get(parts[1]) if len(parts) > 2 else None
     if provider is None:
-        return f"{PREFIX}/<{'|'.join(registry.names())}>/<target>/{filename}"
+        return f"{PREFIX}/<{'|'.join(registry.known())}>/<target>/{filename}"
     return f"{PREFIX}/{provider.name}/{provider.target}/{filename}"
 
 
@@ -84,8 +84,8 @@ def parse(key: str) -> ImportKey:
             f"key {key!r} does not follow {LAYOUT} ({depth}): upload it as {expected_key(key)}"
         )
     _, provider, target, filename = parts
-    if registry.get(provider) is None:
-        known = registry.names()
+    known = registry.known()
+    if provider not in known:
         hint = f"; did you mean {provider.lower()!r}?" if provider.lower() in known else ""
         raise InvalidImportFile(f"unknown provider {provider!r} in {key!r} (known: {', '.join(known)}){hint}")
     if not filename.lower().endswith(EXTENSIONS):

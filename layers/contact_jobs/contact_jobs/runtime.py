@@ -12,7 +12,6 @@ from contact_jobs.http import provider_session
 from contact_jobs.imports import ImportAdapter
 from contact_jobs.progress import ProgressStore
 from contact_jobs.providers import registry
-from contact_jobs.providers.base import ExportProvider
 from contact_jobs.transfer import CopySettings
 from contact_jobs.urlguard import UrlGuard
 
@@ -47,10 +46,6 @@ def import_adapter(provider: str, recording: bool = False) -> ImportAdapter:
     only read the state, and have no access to the progress table)."""
     progress = ProgressStore(progress_table()) if recording else None
     return registry.provider(provider).import_adapter(progress)
-
-
-def export_provider(name: str) -> ExportProvider:
-    return registry.exporter(name)
 
 
 @cache

@@ -94,7 +94,7 @@ def execution_input(created: ObjectCreated, problem: str | None = None) -> dict[
     """The import's input; with ``problem``, an ``error`` that sends the execution straight to NotifyFailed
     (the shape a Catch gives, so the notification reads it like any other failure)."""
     parts = created.key.split("/")
-    provider = parts[1] if len(parts) > 2 and registry.get(parts[1]) else "unknown"
+    provider = parts[1] if len(parts) > 2 and parts[1] in registry.known() else "unknown"
     source = {
         "bucket": created.bucket,
         "key": created.key,

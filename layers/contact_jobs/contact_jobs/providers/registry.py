@@ -1,8 +1,6 @@
-"""The providers, by the name the import key and the execution input give them.
-
-A provider is one package, ``providers/<name>/``: ``client.py`` speaks its API, ``imports.py`` is its side of
-an import, and its ``__init__`` reads its own settings and builds its ``PROVIDER``. Adding one is that
-package and its name in ``BUILT_IN``: the workflow and the other providers stay as they are.
+"""The providers, by the name the import key and the execution input give them. A provider is one
+package, ``providers/<name>/``: ``client.py`` speaks its API, ``imports.py`` is its side of an import,
+``__init__`` reads its settings and builds its ``PROVIDER``. Adding one: that package, its name in BUILT_IN.
 """
 
 from collections.abc import Callable
@@ -29,43 +27,25 @@ class Provider:
     export_client: "Callable[[], ExportProvider] | None" = None  # None: it cannot export contacts
 
 
-_registered: dict[str, Provider] = {}
+registered: dict[str, Provider] = {}  # a test may add a provider of its own
 
 
-def register(provider: Provider) -> None:
-    _registered[provider.name] = provider
-
-
-def unregister(name: str) -> None:
-    _registered.pop(name, None)
-
-
-def _loaded() -> dict[str, Provider]:
+def known() -> dict[str, Provider]:
     for name in BUILT_IN:  # lazily: a provider's package imports the import steps, which import this
-        if name not in _registered:
-            register(import_module(f"contact_jobs.providers.{name}").PROVIDER)
-    return _registered
-
-
-def names() -> tuple[str, ...]:
-    return tuple(_loaded())
-
-
-def get(name: str) -> Provider | None:
-    return _loaded().get(name)
+        registered.setdefault(name, import_module(f"contact_jobs.providers.{name}").PROVIDER)
+    return registered
 
 
 def provider(name: str) -> Provider:
     """The provider a job request names; ``InvalidRequest`` naming the known ones otherwise."""
-    found = get(name)
-    if found is None:
-        raise InvalidRequest(f"unknown provider {name!r} (known: {', '.join(names())})")
-    return found
+    if name not in known():
+        raise InvalidRequest(f"unknown provider {name!r} (known: {', '.join(known())})")
+    return registered[name]
 
 
 def exporter(name: str) -> "ExportProvider":
     connect = provider(name).export_client
     if connect is None:
-        known = ", ".join(p.name for p in _loaded().values() if p.export_client)
-        raise InvalidRequest(f"provider {name!r} cannot export contacts (known: {known})")
+        exporting = ", ".join(p.name for p in known().values() if p.export_client)
+        raise InvalidRequest(f"provider {name!r} cannot export contacts (known: {exporting})")
     return connect()

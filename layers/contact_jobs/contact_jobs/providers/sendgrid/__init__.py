@@ -9,14 +9,9 @@ from contact_jobs.providers.sendgrid.imports import SendGridImports
 from contact_jobs.secrets import api_key
 
 
-def connect() -> SendGridClient:
-    # Not cached: the key comes from Powertools' own cache, so a rotated key is picked up.
-    return SendGridClient(
-        required("SENDGRID_API_BASE").rstrip("/"),
-        api_key(required("SENDGRID_SECRET_ID")),
-        runtime.session(),
-        settings().http_timeout_s,
-    )
+def connect() -> SendGridClient:  # not cached: the key comes from Powertools' cache, so rotation is seen
+    base, secret_id = required("SENDGRID_API_BASE").rstrip("/"), required("SENDGRID_SECRET_ID")
+    return SendGridClient(base, api_key(secret_id), runtime.session(), settings().http_timeout_s)
 
 
 def import_adapter(progress: ProgressStore | None) -> SendGridImports:
