@@ -1,5 +1,5 @@
-"""Settings read from the function's environment (set by template.yaml), validated once per cold start.
-A provider's own settings are read by its package (``providers/<name>/__init__.py``) with the helpers here."""
+"""Settings read from the function's environment (set by template.yaml), validated once per cold start;
+a provider's own, by its package (``providers/<name>/__init__.py``) with the helpers here."""
 
 import os
 from dataclasses import dataclass

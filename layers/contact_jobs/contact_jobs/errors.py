@@ -63,8 +63,8 @@ class ConfigurationError(ContactJobsError):
 
 
 class InvalidRequest(ContactJobsError):
-    """The job request (the execution input) asks for something this project does not do: an unknown
-    operation or provider, an export option out of range. Nothing was sent."""
+    """The execution input asks for what this project does not do (an unknown operation or provider, a
+    bad export option). Nothing was sent."""
 
 
 class InvalidImportFile(ContactJobsError):

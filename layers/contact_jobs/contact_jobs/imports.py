@@ -27,9 +27,7 @@ MAX_PREPARED_JOB_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
-class FieldMapping:
-    """CSV header -> provider field ids, by name: nobody writes field ids by hand."""
-
+class FieldMapping:  # CSV header -> provider field ids, by name: nobody writes field ids by hand
     field_ids: list[str | None]  # one per column; None skips it
     warnings: list[str]
 
@@ -45,11 +43,9 @@ class ImportAdapter(Protocol):
 
     def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
         """Send what fits before ``deadline`` (monotonic seconds); the job's next progress and uploads."""
-        ...
 
     def results(self, job: ImportJob) -> tuple[list[PartResult] | None, list[str]]:
         """Every part's result once all have finished (else None), and warnings to report."""
-        ...
 
     def errors_url(self, provider_job_id: str) -> str | None: ...
 

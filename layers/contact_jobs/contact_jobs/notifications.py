@@ -5,8 +5,7 @@ can reach a subscriber through this module.
 """
 
 import json
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from contact_jobs.state import Execution, WorkflowState
 
@@ -63,7 +62,7 @@ def build(state: WorkflowState, outcome: str, execution: Execution, now: str) ->
 
 
 def _backup_details(state: WorkflowState) -> dict[str, Any]:
-    job, manifest = state.get("job") or {}, cast(Mapping[str, Any], state.get("manifest") or {})
+    job, manifest = state.get("job") or {}, state.get("manifest", {})
     keys = list(manifest.get("file_keys") or [])
     return {
         "counts": {

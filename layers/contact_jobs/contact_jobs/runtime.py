@@ -35,8 +35,7 @@ def progress_table() -> Any:
 
 
 @cache
-def session() -> requests.Session:
-    """Every provider client's session: bounded retries, rate limits honoured (``contact_jobs.http``)."""
+def session() -> requests.Session:  # every provider client's: bounded retries, rate limits honoured
     config = settings()
     return provider_session(config.http_retries, config.max_rate_limit_wait_s)
 

@@ -1,7 +1,6 @@
-"""What the state machine's Tasks exchange, as the JSON Step Functions carries between them (the ASL reads it
-by JSONPath: tests/integration/test_state_paths.py). TypedDicts: the state *is* JSON, so they type it where it
-is built and read (mypy checks every key) with no conversion at each Task boundary, which dataclasses would
-need; Pydantic is not in the locked layer."""
+"""What the state machine's Tasks exchange (read by the ASL: tests/integration/test_state_paths.py).
+TypedDicts: the state *is* JSON, so they type it where it is built and read (mypy checks every key) with no
+conversion at each Task boundary, which dataclasses would need; Pydantic is not in the locked layer."""
 
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -31,14 +30,10 @@ class Upload(TypedDict):
     upload_unconfirmed: NotRequired[bool]
 
 
-class FileIndex(TypedDict):  # an export file, for CopyExportFiles
-    index: int
-
-
 class CopyItem(TypedDict):  # one iteration of CopyExportFiles (its ItemSelector)
     provider: str
     job_id: str
-    provider_job_id: str
+    provider_job_id: str  # the export
     prefix: str
     file_type: str
     index: int
@@ -129,7 +124,7 @@ class BackupJob(TypedDict):
     restarts: int
     status: str  # running | ready
     poll: Poll
-    files: NotRequired[list[FileIndex]]
+    files: NotRequired[list[dict[str, int]]]  # {"index": n} per export file, for CopyExportFiles
     contact_count: NotRequired[int | None]
     expires_at: NotRequired[str | None]
 

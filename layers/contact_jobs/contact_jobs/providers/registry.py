@@ -1,7 +1,5 @@
-"""The providers, by the name the import key and the execution input give them. A provider is one
-package, ``providers/<name>/``: ``client.py`` speaks its API, ``imports.py`` is its side of an import,
-``__init__`` reads its settings and builds its ``PROVIDER``. Adding one: that package, its name in BUILT_IN.
-"""
+"""The providers by name. Each is a package, ``providers/<name>/``: ``client.py`` speaks its API,
+``imports.py`` is its side of an import, ``__init__`` reads its settings and builds its ``PROVIDER``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

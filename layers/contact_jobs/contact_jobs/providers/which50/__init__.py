@@ -1,5 +1,4 @@
-"""Which50 contact lists: imports (one job, contacts pushed in batches, then run). Which50 documents
-neither its authentication nor its statuses: both are settings (see README, "Which50")."""
+"""Which50 contact lists: imports. Its authentication and statuses are undocumented: both are settings."""
 
 import os
 
@@ -39,23 +38,19 @@ def _status_map(name: str) -> dict[str, str]:
 
 
 def _auth_scheme(name: str) -> str:
-    """The scheme before the key. An empty parameter is awkward to pass to ``sam deploy``, so the template
-    documents "-" for the key alone (empty means the same); any other scheme is kept as written."""
+    # "-" (or empty) sends the key alone: an empty parameter is awkward to pass to ``sam deploy``.
     scheme = os.environ.get(name, "Bearer").strip()
     return "" if scheme == "-" else scheme
 
 
-def connect(config: Which50Settings) -> Which50Client:
+def import_adapter(progress: ProgressStore | None) -> Which50Imports:
+    config = read_settings()
     if not config.api_base or not config.secret_id:
         raise ConfigurationError("Which50 is not configured: set WHICH50_API_BASE and WHICH50_SECRET_ID")
     auth = Which50Auth(config.auth_header, config.auth_scheme)
-    return Which50Client(config.api_base, api_key(config.secret_id), auth, config.status_map,
-                         runtime.session(), settings().http_timeout_s)  # fmt: skip
-
-
-def import_adapter(progress: ProgressStore | None) -> Which50Imports:
-    config = read_settings()
-    return Which50Imports(connect(config), config, progress)
+    client = Which50Client(config.api_base, api_key(config.secret_id), auth, config.status_map,
+                           runtime.session(), settings().http_timeout_s)  # fmt: skip
+    return Which50Imports(client, config, progress)
 
 
 PROVIDER = Provider("which50", "<contact list id>", import_adapter)

@@ -56,7 +56,6 @@ class Which50Imports:
         self._client.check_list(int(target))
 
     def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
-        """Push from the cursor (the job's ``send``, brought to what was recorded); the next cursor."""
         cursor: SendProgress = {
             "offset": job["parts"][0]["start"],
             "rows_sent": 0,
