@@ -63,8 +63,7 @@ class ConfigurationError(ContactJobsError):
 
 
 class InvalidRequest(ContactJobsError):
-    """The execution input asks for what this project does not do (an unknown operation or provider, a
-    bad export option). Nothing was sent."""
+    """The execution input asks for what this project does not do (unknown operation, provider, option)."""
 
 
 class InvalidImportFile(ContactJobsError):

@@ -25,9 +25,7 @@ class Which50Settings:
     email_fields: tuple[str, ...]
     sms_fields: tuple[str, ...]
     batch_size: int
-    # Request body bytes per push (JSON, as sent). Which50's request limit is undocumented (ASP.NET's
-    # default is 4 MB).
-    batch_bytes: int = 4 * 1024 * 1024
+    batch_bytes: int = 4 * 1024 * 1024  # JSON body per push; Which50's limit is undocumented (ASP.NET: 4 MB)
 
 
 @dataclass(frozen=True)
