@@ -1,8 +1,9 @@
-"""A job request that names a provider this project does not have is refused as a bad request."""
+"""A job request this project cannot serve (an unknown operation or provider) is refused as InvalidRequest,
+before any client is built; the providers it knows are registered by name."""
 
 import pytest
 
-from contact_jobs import runtime
+from contact_jobs import jobs, runtime
 from contact_jobs.errors import InvalidRequest
 from contact_jobs.providers import registry
 
@@ -10,6 +11,12 @@ from contact_jobs.providers import registry
 def test_an_unknown_provider_is_an_invalid_request_naming_the_known_ones():
     with pytest.raises(InvalidRequest, match=r"unknown provider 'mailchimp' \(known: sendgrid, which50\)"):
         runtime.import_adapter("mailchimp")
+
+
+def test_an_unknown_operation_is_an_invalid_request():
+    execution = {"name": "job", "arn": "arn", "start_time": "2026-12-02T00:00:00Z"}
+    with pytest.raises(InvalidRequest, match=r"unknown operation 'restore' \(known: backup, import\)"):
+        jobs.start_job({"operation": "restore"}, execution)
 
 
 def test_a_provider_without_exports_cannot_be_backed_up():
