@@ -7,16 +7,17 @@ import csv
 import io
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
 from bench.measured import arguments, report
-from contact_jobs.config import settings
 from contact_jobs.csvscan import header_names
 from contact_jobs.http import provider_session
-from contact_jobs.imports_which50 import Which50Imports
-from contact_jobs.providers.which50 import MAX_BATCH, Which50Auth, Which50Client
+from contact_jobs.providers.which50 import read_settings
+from contact_jobs.providers.which50.client import MAX_BATCH, Which50Auth, Which50Client
+from contact_jobs.providers.which50.imports import Which50Imports
+from contact_jobs.state import ImportJob
 
 LIST_ID = 101
 
@@ -45,7 +46,7 @@ def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
         "rows": 0,
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
     }
-    record, _ = Which50Imports(client, settings().which50).send(job, s3, math.inf)
+    record, _ = Which50Imports(client, read_settings()).send(cast(ImportJob, job), s3, math.inf)
     assert record["done"], record
     return int(record["rows_sent"])
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from contact_jobs.fieldmap import map_sendgrid_fields
+from contact_jobs.providers.sendgrid.imports import map_sendgrid_fields
 from sandbox.contacts import DEFAULT_CUSTOM_FIELDS, compare_accounts, seed_account
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
 from sandbox.tls import loopback_certificate

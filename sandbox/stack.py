@@ -480,6 +480,6 @@ def _reset_caches() -> None:
 
     config.settings.cache_clear()
     cached_clients = (runtime.s3_client, runtime.sns_client, runtime.progress_table, runtime.url_guard)
-    for cached in (*cached_clients, runtime._session):
+    for cached in (*cached_clients, runtime.session):
         cached.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -3,7 +3,7 @@ how an upload's execution is named, and the notification document. Nothing here 
 changes its convention, the CLI follows.
 
 The layer functions used: ``importkey.parse``, ``importkey.PREFIX``, ``importkey.NO_TARGET``,
-``importkey.PROVIDERS``, ``trigger.ObjectCreated`` (its ``version`` rule), ``trigger.execution_name``,
+``providers.registry.known``, ``trigger.ObjectCreated`` (its ``version`` rule), ``trigger.execution_name``,
 ``notifications.build``.
 """
 
@@ -14,12 +14,14 @@ from typing import Any
 try:
     from contact_jobs import importkey, notifications, trigger
     from contact_jobs.errors import InvalidImportFile
+    from contact_jobs.providers import registry
 except ModuleNotFoundError:  # run from a checkout without the editable install: the layer is beside us
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "contact_jobs"))
     from contact_jobs import importkey, notifications, trigger
     from contact_jobs.errors import InvalidImportFile
+    from contact_jobs.providers import registry
 
-PROVIDERS: tuple[str, ...] = tuple(importkey.PROVIDERS)
+PROVIDERS: tuple[str, ...] = tuple(registry.known())
 NO_LIST = importkey.NO_TARGET
 
 

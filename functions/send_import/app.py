@@ -7,8 +7,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_jobs.jobs import send_import
 from contact_jobs.observability import entry_point
+from contact_jobs.state import ImportJob
 
 
 @entry_point(job_id=lambda event: event["job"]["job_id"])
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> ImportJob:
     return send_import(event["job"])

@@ -6,8 +6,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_jobs.jobs import write_manifest
 from contact_jobs.observability import entry_point
+from contact_jobs.state import Manifest
 
 
 @entry_point(job_id=lambda event: event["state"]["job"]["job_id"])
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> Manifest:
     return write_manifest(event["state"])

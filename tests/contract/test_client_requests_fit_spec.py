@@ -5,7 +5,7 @@ import pytest
 
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import SendGridClient
 
 LIST_ID = "0c8e3cf4-5a0e-4b5b-9a51-1f3c7e2d9b10"
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from contact_jobs.fieldmap import map_sendgrid_fields
+from contact_jobs.providers.sendgrid.imports import map_sendgrid_fields
 from sandbox.contacts import (
     RESERVED_FIELDS,
     SEED_COLUMNS,

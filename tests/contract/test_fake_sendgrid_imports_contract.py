@@ -8,7 +8,7 @@ import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from contact_jobs.http import provider_session
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import SendGridClient
 from sandbox.fake_sendgrid import KNOWN_LIST, UPLOAD_HEADERS
 from sandbox.specs import sendgrid_contracts
 

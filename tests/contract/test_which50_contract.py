@@ -10,7 +10,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from contact_jobs.errors import ProviderError
 from contact_jobs.http import provider_session
-from contact_jobs.providers.which50 import MAX_BATCH, Which50Auth, Which50Client
+from contact_jobs.providers.which50.client import MAX_BATCH, Which50Auth, Which50Client
 from sandbox.fake_which50 import KNOWN_LIST, ROOT_PATH, FakeWhich50, FakeWhich50Options
 from sandbox.specs import contracts_dir
 

@@ -33,7 +33,7 @@ def test_start_export_then_check_job_with_the_sample_event(stack_with_fake):
     assert job["provider_job_id"] in fake.exports
     assert job["prefix"] == "backups/sendgrid/2026/11/23/backup-sample/"
     checked = handler(stack, "CheckJobFunction")({"job": job}, context("CheckJobFunction"))
-    assert checked["state"] == "ready"
+    assert checked["status"] == "ready"
     assert checked["files"] == [{"index": 0}]
 
 

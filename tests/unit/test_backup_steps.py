@@ -9,7 +9,7 @@ import pytest
 
 from contact_jobs import backup
 from contact_jobs.config import PollSettings
-from contact_jobs.errors import CopyFailed, ExportExpired, ExportFailed, ProviderError, TransientError
+from contact_jobs.errors import CopyFailed, ExportExpired, ExportFailed, InvalidRequest, TransientError
 from contact_jobs.providers.base import ExportRequest, ExportState, ExportStatus
 from contact_jobs.transfer import CopySettings
 from contact_jobs.urlguard import UrlGuard
@@ -64,7 +64,7 @@ def test_restart_keeps_prefix_and_counts_up():
 
 def test_unsupported_file_type_is_refused_before_anything_is_sent():
     provider = ScriptedProvider()
-    with pytest.raises(ProviderError, match="file_type"):
+    with pytest.raises(InvalidRequest, match="file_type"):
         backup.start({"file_type": "xml"}, provider, EXECUTION, POLL)
     assert provider.started == []
 

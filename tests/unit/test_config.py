@@ -3,7 +3,8 @@
 import pytest
 
 from contact_jobs.config import settings
-from contact_jobs.providers.which50 import Which50Auth
+from contact_jobs.providers.which50 import read_settings
+from contact_jobs.providers.which50.client import Which50Auth
 
 REQUIRED = {
     "BACKUP_BUCKET": "backups",
@@ -26,7 +27,7 @@ def environment(monkeypatch):
 def sent_header(scheme: str | None, environment) -> str:
     if scheme is not None:
         environment.setenv("WHICH50_AUTH_SCHEME", scheme)
-    which50 = settings().which50
+    which50 = read_settings()
     return Which50Auth(which50.auth_header, which50.auth_scheme).headers("k")["Authorization"]
 
 

@@ -11,7 +11,7 @@ import pytest
 from contact_jobs.errors import ProviderError
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest
-from contact_jobs.providers.sendgrid import EXPORT_LIST_MAX_PAGES, SendGridClient
+from contact_jobs.providers.sendgrid.client import EXPORT_LIST_MAX_PAGES, SendGridClient
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions
 from sandbox.misbehaviour import replacing
 

@@ -3,7 +3,7 @@
 import pytest
 
 from contact_jobs.errors import InvalidImportFile
-from contact_jobs.fieldmap import map_sendgrid_fields
+from contact_jobs.providers.sendgrid.imports import map_sendgrid_fields
 from sandbox.contacts import field_definitions
 
 

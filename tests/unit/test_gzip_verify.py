@@ -11,7 +11,7 @@ from contact_jobs.errors import CopyFailed
 from contact_jobs.gzipcheck import GzipVerifier
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import SendGridClient
 from contact_jobs.transfer import CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 from sandbox.fake_sendgrid import FakeSendGrid, FakeSendGridOptions

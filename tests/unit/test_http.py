@@ -18,7 +18,7 @@ from contact_jobs.http import (
     raise_for_status,
     rate_limit_delay,
 )
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import SendGridClient
 
 
 def _response(status: int, body: bytes) -> requests.Response:

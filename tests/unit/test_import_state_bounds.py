@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from contact_jobs.config import Which50Settings
 from contact_jobs.imports import MAX_WARNINGS, capped
-from contact_jobs.imports_which50 import Which50Imports
+from contact_jobs.providers.which50.client import Which50Settings
+from contact_jobs.providers.which50.imports import Which50Imports
 from sandbox.runner import STATE_DATA_LIMIT, oversized_payloads
 
 WHICH50 = Which50Settings(

@@ -7,8 +7,8 @@ from contact_jobs.errors import ProviderError
 from contact_jobs.http import provider_session
 from contact_jobs.providers.api import api_path
 from contact_jobs.providers.base import ExportRequest
-from contact_jobs.providers.sendgrid import SendGridClient
-from contact_jobs.providers.which50 import Which50Auth, Which50Client
+from contact_jobs.providers.sendgrid.client import SendGridClient
+from contact_jobs.providers.which50.client import Which50Auth, Which50Client
 from sandbox.contacts import field_definitions
 from sandbox.fake_sendgrid import FakeSendGrid
 from sandbox.fake_which50 import KNOWN_LIST as WHICH50_LIST

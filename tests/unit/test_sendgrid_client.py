@@ -7,7 +7,7 @@ import pytest
 from contact_jobs.errors import ProviderError, TransientError
 from contact_jobs.http import provider_session
 from contact_jobs.providers.base import ExportRequest, ExportState
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import SendGridClient
 from sandbox.fake_sendgrid import FakeSendGrid
 
 LIST_ID = "0c8e3cf4-5a0e-4b5b-9a51-1f3c7e2d9b10"

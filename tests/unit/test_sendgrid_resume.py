@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from contact_jobs import imports_sendgrid
-from contact_jobs.imports_sendgrid import SendGridImports
 from contact_jobs.progress import ProgressStore
-from contact_jobs.providers.sendgrid import ImportJob, ImportStatus
+from contact_jobs.providers.sendgrid import imports as imports_sendgrid
+from contact_jobs.providers.sendgrid.client import ImportJob, ImportStatus
+from contact_jobs.providers.sendgrid.imports import SendGridImports
 from contact_jobs.transfer import CopySettings
 from tests.unit.test_progress import store, table  # noqa: F401 - the fixtures, shared
 

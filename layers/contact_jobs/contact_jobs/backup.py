@@ -2,7 +2,6 @@
 (they are signed links to contact data) and never contact data."""
 
 import json
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +11,12 @@ from contact_jobs.errors import (
     DownloadUrlExpired,
     ExportExpired,
     ExportFailed,
-    ProviderError,
+    InvalidRequest,
     TransientError,
 )
 from contact_jobs.polling import first_poll, next_poll
 from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState, ExportStatus
+from contact_jobs.state import BackupJob, CopiedFile, CopyItem, Execution, Manifest, WorkflowState
 from contact_jobs.timeutil import isoformat, parse_timestamp
 from contact_jobs.transfer import CopyResult, CopySettings, ObjectExists, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
@@ -26,14 +26,14 @@ MANIFEST_SCHEMA_VERSION = "1"
 FILE_TYPES = ("csv", "json")
 
 
-def export_request(request: dict[str, Any]) -> ExportRequest:
+def export_request(request: WorkflowState) -> ExportRequest:
     """The export asked for in the execution input, checked before anything is sent."""
     file_type = str(request.get("file_type") or "csv")
     if file_type not in FILE_TYPES:
-        raise ProviderError(f"file_type must be one of {', '.join(FILE_TYPES)}, got {file_type!r}")
+        raise InvalidRequest(f"file_type must be one of {', '.join(FILE_TYPES)}, got {file_type!r}")
     max_size = int(request.get("max_file_size_mb") or 5000)
     if max_size < 1:
-        raise ProviderError(f"max_file_size_mb must be at least 1, got {max_size}")
+        raise InvalidRequest(f"max_file_size_mb must be at least 1, got {max_size}")
     return ExportRequest(
         list_ids=_ids(request.get("list_ids")),
         segment_ids=_ids(request.get("segment_ids")),
@@ -48,8 +48,8 @@ def backup_prefix(provider: str, job_id: str, started_at: str) -> str:
 
 
 def start(
-    state: dict[str, Any], provider: ExportProvider, execution: dict[str, str], poll: PollSettings
-) -> dict[str, Any]:
+    state: WorkflowState, provider: ExportProvider, execution: Execution, poll: PollSettings
+) -> BackupJob:
     """Start (or join) the export; a restart after expiry keeps the job id and prefix, counts up."""
     request = export_request(state)
     previous = state.get("job") or {}
@@ -63,17 +63,17 @@ def start(
         "prefix": backup_prefix(provider.name, execution["name"], started_at),
         "file_type": request.file_type,
         "restarts": int(previous["restarts"]) + 1 if "restarts" in previous else 0,
-        "state": ExportState.RUNNING.value,
+        "status": ExportState.RUNNING.value,
         "poll": first_poll(poll).as_dict(),
     }
 
 
-def check(job: dict[str, Any], provider: ExportProvider, now: datetime, poll: PollSettings) -> dict[str, Any]:
+def check(job: BackupJob, provider: ExportProvider, now: datetime, poll: PollSettings) -> BackupJob:
     """Poll once: ``running`` comes with the next wait; ``ready`` with the files to copy."""
     status = provider.export_status(job["provider_job_id"])
     if status.state is ExportState.FAILED:
         raise ExportFailed(f"export {status.job_id} ended in failure: {status.message or 'no reason given'}")
-    checked = {**job, "state": status.state.value}
+    checked: BackupJob = {**job, "status": status.state.value}
     if status.state is ExportState.RUNNING:
         checked["poll"] = next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict()
         return checked
@@ -105,14 +105,14 @@ def _ensure_not_expired(status: ExportStatus, now: datetime) -> None:
 
 
 def copy_file(
-    item: dict[str, Any],
+    item: CopyItem,
     provider: ExportProvider,
     s3: Any,
     bucket: str,
     guard: UrlGuard,
     settings: CopySettings,
     clock: Any,
-) -> dict[str, Any]:
+) -> CopiedFile:
     """Copy one export file. URLs are read fresh from the export status (they expire; the state never
     holds them); a refused URL is read once more before giving up to the state machine's Retry."""
     export_id, index = item["provider_job_id"], int(item["index"])
@@ -151,7 +151,7 @@ def _withdraw_if_discarded(s3: Any, bucket: str, prefix: str, export_id: str, ke
     raise CopyFailed(f"the backup was discarded while s3://{bucket}/{key} was being copied; withdrawn")
 
 
-def _stored_by_another_attempt(result: CopyResult, s3: Any, index: int) -> dict[str, Any]:
+def _stored_by_another_attempt(result: CopyResult, s3: Any, index: int) -> CopiedFile:
     """Another attempt of this very copy (same export, same file: a retried Task beside a late Lambda)
     stored the key first. Its object stands if it holds as many bytes as this attempt read."""
     head = s3.head_object(Bucket=result.bucket, Key=result.key)
@@ -163,13 +163,12 @@ def _stored_by_another_attempt(result: CopyResult, s3: Any, index: int) -> dict[
     return _file_entry(result, index, head["ETag"])
 
 
-def _file_entry(result: CopyResult, index: int, etag: str) -> dict[str, Any]:
-    entry = asdict(result)
-    entry.pop("bucket")
-    return {"index": index, **entry, "etag": etag, "outcome": "copied"}  # the ASL's Choice reads outcome
+def _file_entry(result: CopyResult, index: int, etag: str) -> CopiedFile:
+    return CopiedFile(index=index, key=result.key, bytes=result.bytes, sha256=result.sha256, gzip=result.gzip,
+                      etag=etag, outcome="copied")  # fmt: skip  # the ASL's Choice reads outcome
 
 
-def write_manifest(state: dict[str, Any], s3: Any, bucket: str, now: datetime) -> dict[str, Any]:
+def write_manifest(state: WorkflowState, s3: Any, bucket: str, now: datetime) -> Manifest:
     """Check the prefix holds exactly the copied files, then write the manifest, last."""
     job = state["job"]
     files = sorted(state["files"], key=lambda entry: entry["index"])
@@ -211,7 +210,7 @@ def _listed(s3: Any, bucket: str, prefix: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _check_prefix_holds_exactly(s3: Any, bucket: str, prefix: str, files: list[dict[str, Any]]) -> None:
+def _check_prefix_holds_exactly(s3: Any, bucket: str, prefix: str, files: list[CopiedFile]) -> None:
     """The copies are what is stored: no object the copies did not record (a late writer's), none missing,
     each at the size and ETag its copy saw right after writing it (the ETag changes if it is replaced)."""
     listed = _listed(s3, bucket, prefix)
@@ -230,7 +229,7 @@ def _check_prefix_holds_exactly(s3: Any, bucket: str, prefix: str, files: list[d
             )
 
 
-def discard_partial(state: dict[str, Any], s3: Any, bucket: str) -> dict[str, Any]:
+def discard_partial(state: WorkflowState, s3: Any, bucket: str) -> dict[str, int]:
     """Remove every attempt's objects and unfinished multipart uploads under the backup's prefix, unless
     its manifest exists (then it is whole). Called only once every copy has ended."""
     job = state.get("job") or {}

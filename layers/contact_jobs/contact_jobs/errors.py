@@ -62,6 +62,10 @@ class ConfigurationError(ContactJobsError):
     """A required setting is missing or malformed."""
 
 
+class InvalidRequest(ContactJobsError):
+    """The execution input asks for what this project does not do (unknown operation, provider, option)."""
+
+
 class InvalidImportFile(ContactJobsError):
     """The uploaded file cannot be imported as it is (the message names the problem); nothing was sent."""
 
@@ -76,7 +80,3 @@ class BackupUnreadable(ContactJobsError):
 
 class BackupNotVerified(ContactJobsError):
     """A backup's files do not match its manifest (the message names each file and how): not restored."""
-
-
-class InvalidRequest(ContactJobsError):
-    """The job's request (the execution input) is malformed or asks for what cannot be done."""

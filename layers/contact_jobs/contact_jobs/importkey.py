@@ -8,18 +8,14 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from contact_jobs.errors import InvalidImportFile
+from contact_jobs.providers import registry
 
 PREFIX = "imports"
-PROVIDERS = ("sendgrid", "which50")
 EXTENSIONS = (".csv", ".csv.gz")
 GZIP_SUFFIX = ".gz"
 NO_TARGET = "_"  # SendGrid: import without adding to a list
 ERRORS_FOLDER = "errors"  # imports/<provider>/<target>/errors/...: reports this project writes
 LAYOUT = f"{PREFIX}/<provider>/<target>/<file>.csv[.gz]"
-TARGETS = {
-    "sendgrid": f"<list id, or {NO_TARGET} for no list>",
-    "which50": "<contact list id>",
-}
 
 
 @dataclass(frozen=True)
@@ -73,10 +69,10 @@ def expected_key(key: str) -> str:
     """Where a file like this one should have been uploaded (for messages to the person who uploaded it)."""
     parts = key.split("/")
     filename = parts[-1] or "<file>.csv"
-    provider = parts[1] if len(parts) > 2 and parts[1] in PROVIDERS else None
+    provider = registry.known().get(parts[1]) if len(parts) > 2 else None
     if provider is None:
-        return f"{PREFIX}/<{'|'.join(PROVIDERS)}>/<target>/{filename}"
-    return f"{PREFIX}/{provider}/{TARGETS[provider]}/{filename}"
+        return f"{PREFIX}/<{'|'.join(registry.known())}>/<target>/{filename}"
+    return f"{PREFIX}/{provider.name}/{provider.target}/{filename}"
 
 
 def parse(key: str) -> ImportKey:
@@ -88,11 +84,10 @@ def parse(key: str) -> ImportKey:
             f"key {key!r} does not follow {LAYOUT} ({depth}): upload it as {expected_key(key)}"
         )
     _, provider, target, filename = parts
-    if provider not in PROVIDERS:
-        hint = f"; did you mean {provider.lower()!r}?" if provider.lower() in PROVIDERS else ""
-        raise InvalidImportFile(
-            f"unknown provider {provider!r} in {key!r} (known: {', '.join(PROVIDERS)}){hint}"
-        )
+    known = registry.known()
+    if provider not in known:
+        hint = f"; did you mean {provider.lower()!r}?" if provider.lower() in known else ""
+        raise InvalidImportFile(f"unknown provider {provider!r} in {key!r} (known: {', '.join(known)}){hint}")
     if not filename.lower().endswith(EXTENSIONS):
         raise InvalidImportFile(
             f"unsupported file type {filename!r} in {key!r}: imports take .csv or .csv.gz"

@@ -1,19 +1,19 @@
 """The import job's steps, one per state machine Task, for every provider. What differs between
-providers lives in an ``ImportAdapter`` (``imports_sendgrid``, ``imports_which50``): a third ESP is a new
+providers lives in an ``ImportAdapter`` (``providers/<name>/imports.py``): a third ESP is a new
 adapter, not a new workflow. The state carries the source's bucket, key and version, the part plan,
 cursors and provider job ids; never contact data, never URLs."""
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from contact_jobs import csvscan, importkey
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import ImportFailed, InvalidImportFile
-from contact_jobs.fieldmap import FieldMapping
 from contact_jobs.polling import first_poll, next_poll
+from contact_jobs.state import Execution, ImportJob, Part, PartResult, SendProgress, Upload, WorkflowState
 from contact_jobs.streams import open_sized
 from contact_jobs.transfer import CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
@@ -27,14 +27,9 @@ MAX_PREPARED_JOB_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
-class PartResult:
-    index: int
-    provider_job_id: str
-    status: str  # completed | errored | failed
-    counts: dict[str, int]  # requested, created, updated, errored
-    details: dict[str, int] = field(default_factory=dict)  # provider-specific counts, reported as they are
-    has_errors_file: bool = False
-    reason: str = ""  # why a failed part failed, when the provider's status alone does not say
+class FieldMapping:  # CSV header -> provider field ids, by name: nobody writes field ids by hand
+    field_ids: list[str | None]  # one per column; None skips it
+    warnings: list[str]
 
 
 class ImportAdapter(Protocol):
@@ -46,28 +41,24 @@ class ImportAdapter(Protocol):
 
     def check_target(self, target: str) -> None: ...
 
-    def send(
-        self, job: dict[str, Any], s3: Any, deadline: float
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Send what fits before ``deadline`` (monotonic seconds); the new ``send`` record and uploads."""
-        ...
+    def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
+        """Send what fits before ``deadline`` (monotonic seconds); the job's next progress and uploads."""
 
-    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+    def results(self, job: ImportJob) -> tuple[list[PartResult] | None, list[str]]:
         """Every part's result once all have finished (else None), and warnings to report."""
-        ...
 
     def errors_url(self, provider_job_id: str) -> str | None: ...
 
 
 def prepare(
-    state: dict[str, Any],
+    state: WorkflowState,
     adapter: ImportAdapter,
     s3: Any,
     limits: csvscan.Limits,
-    execution: dict[str, str],
+    execution: Execution,
     poll: PollSettings,
     deadline: float | None = None,
-) -> dict[str, Any]:
+) -> ImportJob:
     """Check the file (one streaming pass, done by ``deadline``), map its columns, check the target:
     before anything is sent."""
     source = state["source"]
@@ -77,7 +68,7 @@ def prepare(
     scanned = csvscan.scan(body, key.gzipped, read_limits, compressed_size=size, deadline=deadline)
     mapping = adapter.map_fields(scanned.header)
     adapter.check_target(key.target)
-    job = {
+    job: ImportJob = {
         "operation": "import",
         "provider": key.provider,
         "job_id": execution["name"],
@@ -91,10 +82,10 @@ def prepare(
         "rows": scanned.rows,
         "limits": asdict(read_limits),  # later reads of the file keep the bounds it was checked with
         # One part uploads the object as it is (gzip too); several upload header + their slice.
-        "parts": [asdict(part) for part in scanned.parts],
+        "parts": cast(list[Part], [asdict(part) for part in scanned.parts]),
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
         "uploads": [],
-        "state": "sending",
+        "status": "sending",
         "poll": first_poll(poll).as_dict(),
     }
     _check_state_size(job)
@@ -109,7 +100,7 @@ def capped(warnings: list[str]) -> list[str]:
     return [*warnings[: MAX_WARNINGS - 1], f"... and {more} more warnings like these"]
 
 
-def _check_state_size(job: dict[str, Any]) -> None:
+def _check_state_size(job: ImportJob) -> None:
     size = len(json.dumps(job))  # ASCII-escaped: never less than what Step Functions counts
     if size > MAX_PREPARED_JOB_BYTES:
         raise InvalidImportFile(
@@ -119,33 +110,33 @@ def _check_state_size(job: dict[str, Any]) -> None:
         )
 
 
-def send(job: dict[str, Any], adapter: ImportAdapter, s3: Any, budget_s: int) -> dict[str, Any]:
-    record, uploads = adapter.send(job, s3, time.monotonic() + budget_s)
-    return {**job, "send": {**record, "calls": job["send"]["calls"] + 1}, "uploads": uploads}
+def send(job: ImportJob, adapter: ImportAdapter, s3: Any, budget_s: int) -> ImportJob:
+    progress, uploads = adapter.send(job, s3, time.monotonic() + budget_s)
+    return {**job, "send": {**progress, "calls": job["send"]["calls"] + 1}, "uploads": uploads}
 
 
-def check(job: dict[str, Any], adapter: ImportAdapter, now: datetime, poll: PollSettings) -> dict[str, Any]:
+def check(job: ImportJob, adapter: ImportAdapter, now: datetime, poll: PollSettings) -> ImportJob:
     """Poll every part; finished when all are, with summed counts and one outcome."""
     results, warnings = adapter.results(job)
     job = {**job, "warnings": job["warnings"] + [w for w in warnings if w not in job["warnings"]]}
     if results is None:
         return {
             **job,
-            "state": "running",
+            "status": "running",
             "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict(),
         }
-    statuses = [result.status for result in results]
+    statuses = [result["status"] for result in results]
     details: dict[str, int] = {}
     for result in results:
-        for name, value in result.details.items():
+        for name, value in result.get("details", {}).items():
             details[name] = details.get(name, 0) + value
-    failed = [result.provider_job_id for result in results if result.status == "failed"]
-    reasons = [result.reason for result in results if result.status == "failed" and result.reason]
+    failed = [result["provider_job_id"] for result in results if result["status"] == "failed"]
+    reasons = [r.get("reason", "") for r in results if r["status"] == "failed" and r.get("reason")]
     return {
         **job,
-        "state": "finished",
-        "results": [asdict(result) for result in results],
-        "counts": {name: sum(result.counts[name] for result in results) for name in COUNTS},
+        "status": "finished",
+        "results": results,
+        "counts": {name: sum(result["counts"][name] for result in results) for name in COUNTS},
         "details": details,
         "outcome": "failed" if failed else ("errored" if "errored" in statuses else "completed"),
         "failure": _failure(adapter.name, failed, reasons),
@@ -159,13 +150,13 @@ def _failure(provider: str, failed: list[str], reasons: list[str]) -> str | None
 
 
 def copy_errors(
-    job: dict[str, Any], adapter: ImportAdapter, s3: Any, guard: UrlGuard, settings: CopySettings
+    job: ImportJob, adapter: ImportAdapter, s3: Any, guard: UrlGuard, settings: CopySettings
 ) -> list[str]:
     """Copy each part's error report into S3 before its URL expires (the URL is read fresh here)."""
     keys = []
     stem = importkey.parse(job["source"]["key"]).stem
-    for result in job["results"]:
-        if not result["has_errors_file"]:
+    for result in job.get("results", []):
+        if not result.get("has_errors_file"):
             continue
         url = adapter.errors_url(result["provider_job_id"])
         if not url:

@@ -7,23 +7,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from contact_jobs import backup, imports, notifications, runtime
 from contact_jobs.config import settings
-from contact_jobs.errors import ProviderError
+from contact_jobs.errors import InvalidRequest
 from contact_jobs.observability import logger, metric
+from contact_jobs.providers import registry
+from contact_jobs.state import BackupJob, CopiedFile, CopyItem, Execution, ImportJob, Manifest, WorkflowState
 from contact_jobs.timeutil import isoformat, utcnow
 
 OPERATIONS = ("backup", "import")
 
 
-def _operation(state: dict[str, Any]) -> str:
+def _operation(state: WorkflowState) -> str:
     operation = str((state.get("job") or state).get("operation") or "")
     if operation not in OPERATIONS:
-        raise ProviderError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
+        raise InvalidRequest(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
     return operation
 
 
-def start_export(state: dict[str, Any], execution: dict[str, str]) -> dict[str, Any]:
+def start_export(state: WorkflowState, execution: Execution) -> BackupJob:
     _operation(state)
-    provider = runtime.export_provider(str(state.get("provider") or "sendgrid"))
+    provider = registry.exporter(str(state.get("provider") or "sendgrid"))
     job = backup.start(state, provider, execution, settings().poll)
     logger.info(
         "export started", extra={"provider_job_id": job["provider_job_id"], "restarts": job["restarts"]}
@@ -33,20 +35,22 @@ def start_export(state: dict[str, Any], execution: dict[str, str]) -> dict[str, 
     return job
 
 
-def check_job(job: dict[str, Any]) -> dict[str, Any]:
-    if _operation({"job": job}) == "import":
+def check_job(job: ImportJob | BackupJob) -> ImportJob | BackupJob:
+    _operation({"job": job})
+    checked: ImportJob | BackupJob
+    if job["operation"] == "import":
         checked = imports.check(job, runtime.import_adapter(job["provider"]), utcnow(), settings().poll)
     else:
-        checked = backup.check(job, runtime.export_provider(job["provider"]), utcnow(), settings().poll)
-    logger.info("job checked", extra={"state": checked["state"], "poll": checked.get("poll")})
+        checked = backup.check(job, registry.exporter(job["provider"]), utcnow(), settings().poll)
+    logger.info("job checked", extra={"status": checked["status"], "poll": checked.get("poll")})
     metric("PollCount", 1, job["operation"], job["provider"])
     return checked
 
 
-def copy_export_file(item: dict[str, Any]) -> dict[str, Any]:
+def copy_export_file(item: CopyItem) -> CopiedFile:
     entry = backup.copy_file(
         item,
-        runtime.export_provider(item["provider"]),
+        registry.exporter(item["provider"]),
         runtime.s3_client(),
         settings().backup_bucket,
         runtime.url_guard(),
@@ -58,7 +62,7 @@ def copy_export_file(item: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def write_manifest(state: dict[str, Any]) -> dict[str, Any]:
+def write_manifest(state: WorkflowState) -> Manifest:
     written = backup.write_manifest(state, runtime.s3_client(), settings().backup_bucket, utcnow())
     logger.info(
         "manifest written", extra={"key": written["manifest_key"], "files": len(written["file_keys"])}
@@ -66,13 +70,13 @@ def write_manifest(state: dict[str, Any]) -> dict[str, Any]:
     return written
 
 
-def discard_partial_backup(state: dict[str, Any]) -> dict[str, Any]:
+def discard_partial_backup(state: WorkflowState) -> dict[str, int]:
     discarded = backup.discard_partial(state, runtime.s3_client(), settings().backup_bucket)
     logger.info("partial backup discarded", extra=discarded)
     return discarded
 
 
-def notify(state: dict[str, Any], outcome: str, execution: dict[str, str]) -> dict[str, Any]:
+def notify(state: WorkflowState, outcome: str, execution: Execution) -> dict[str, str]:
     document = notifications.build(state, outcome, execution, isoformat(utcnow()))
     message_id = notifications.publish(runtime.sns_client(), settings().topic_arn, document)
     logger.info(
@@ -90,9 +94,7 @@ def _job_outcome_metrics(document: dict[str, Any]) -> None:
         metric("ContactsImported", (counts["created"] or 0) + (counts["updated"] or 0), operation, provider)
 
 
-def prepare_import(
-    state: dict[str, Any], execution: dict[str, str], remaining_ms: int | None = None
-) -> dict[str, Any]:
+def prepare_import(state: WorkflowState, execution: Execution, remaining_ms: int | None = None) -> ImportJob:
     """``remaining_ms``: the Lambda's time left; the scan stops SCAN_TIME_RESERVE_S before it runs out."""
     adapter = runtime.import_adapter(str(state.get("provider") or ""))
     config = settings()
@@ -110,14 +112,14 @@ def prepare_import(
     return job
 
 
-def send_import(job: dict[str, Any]) -> dict[str, Any]:
+def send_import(job: ImportJob) -> ImportJob:
     adapter = runtime.import_adapter(job["provider"], recording=True)
     sent = imports.send(job, adapter, runtime.s3_client(), settings().send_time_budget_s)
     logger.info("import sent", extra={"send": sent["send"]})
     return sent
 
 
-def copy_import_errors(job: dict[str, Any]) -> list[str]:
+def copy_import_errors(job: ImportJob) -> list[str]:
     adapter = runtime.import_adapter(job["provider"])
     keys = imports.copy_errors(
         job, adapter, runtime.s3_client(), runtime.url_guard(), runtime.copy_settings()

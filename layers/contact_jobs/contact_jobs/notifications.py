@@ -7,6 +7,8 @@ can reach a subscriber through this module.
 import json
 from typing import Any
 
+from contact_jobs.state import Execution, WorkflowState
+
 SCHEMA_VERSION = "1"
 OUTCOMES = ("completed", "errored", "failed")
 MAX_ERROR_MESSAGE = 1000
@@ -30,7 +32,7 @@ def failure_reason(error: dict[str, Any] | None) -> dict[str, str] | None:
     return {"type": kind, "message": (message or kind)[:MAX_ERROR_MESSAGE]}
 
 
-def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: str) -> dict[str, Any]:
+def build(state: WorkflowState, outcome: str, execution: Execution, now: str) -> dict[str, Any]:
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
     job = state.get("job") or {}
@@ -59,8 +61,8 @@ def build(state: dict[str, Any], outcome: str, execution: dict[str, str], now: s
     }
 
 
-def _backup_details(state: dict[str, Any]) -> dict[str, Any]:
-    job, manifest = state.get("job") or {}, state.get("manifest") or {}
+def _backup_details(state: WorkflowState) -> dict[str, Any]:
+    job, manifest = state.get("job") or {}, state.get("manifest", {})
     keys = list(manifest.get("file_keys") or [])
     return {
         "counts": {
@@ -78,7 +80,7 @@ def _backup_details(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _import_details(state: dict[str, Any]) -> dict[str, Any]:
+def _import_details(state: WorkflowState) -> dict[str, Any]:
     job = state.get("job") or {}
     source = job.get("source") or state.get("source") or {}
     counts = job.get("counts") or {}

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import JobTimedOut
+from contact_jobs.state import Poll as PollRecord
 from contact_jobs.timeutil import isoformat, parse_timestamp
 
 
@@ -13,7 +14,7 @@ class Poll:
     attempt: int
     delay_s: int
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> PollRecord:
         return {"attempt": self.attempt, "delay_s": self.delay_s}
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from contact_jobs.csvscan import open_decompressed
+from contact_jobs.state import Source
 
 CHUNK = 1024 * 1024
 
@@ -78,7 +79,7 @@ def read_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
         yield chunk
 
 
-def open_at(s3: Any, source: dict[str, Any], start: int, end: int | None = None) -> IO[bytes]:
+def open_at(s3: Any, source: Source, start: int, end: int | None = None) -> IO[bytes]:
     """The decompressed file from byte ``start`` (to ``end``): a ranged GET for plain files; gzip cannot
     seek, so it is decompressed from the beginning and what lies before ``start`` dropped."""
     bucket, key, version = source["bucket"], source["key"], source.get("version_id")
@@ -94,7 +95,7 @@ def open_at(s3: Any, source: dict[str, Any], start: int, end: int | None = None)
     return stream
 
 
-def part_chunks(s3: Any, source: dict[str, Any], header: bytes, start: int, end: int) -> Iterator[bytes]:
+def part_chunks(s3: Any, source: Source, header: bytes, start: int, end: int) -> Iterator[bytes]:
     """The header line, then bytes [start, end) of the decompressed file."""
     yield header
     yield from read_chunks(open_at(s3, source, start, end), end - start)

@@ -22,6 +22,7 @@ from typing import Any
 
 from contact_jobs import importkey
 from contact_jobs.errors import ContactJobsError, InvalidImportFile
+from contact_jobs.providers import registry
 
 NAME_LIMIT = 80  # Step Functions execution names: at most 80 characters of [A-Za-z0-9-_]
 SOURCE = "aws.s3"
@@ -93,7 +94,7 @@ def execution_input(created: ObjectCreated, problem: str | None = None) -> dict[
     """The import's input; with ``problem``, an ``error`` that sends the execution straight to NotifyFailed
     (the shape a Catch gives, so the notification reads it like any other failure)."""
     parts = created.key.split("/")
-    provider = parts[1] if len(parts) > 2 and parts[1] in importkey.PROVIDERS else "unknown"
+    provider = parts[1] if len(parts) > 2 and parts[1] in registry.known() else "unknown"
     source = {
         "bucket": created.bucket,
         "key": created.key,

@@ -37,14 +37,15 @@ class Call:
 
 
 class JsonApi:
-    """One provider's API: base URL, headers (with the key), session and timeout, used the same way."""
+    """One provider's API: base URL, headers (with the key), session and timeout, used the same way by
+    every client (a new provider's client is its calls and how it reads their answers, not its HTTP)."""
 
     def __init__(
         self, provider: str, base: str, headers: dict[str, str], session: requests.Session, timeout_s: float
     ) -> None:
         self.provider = provider
         self._base = base.rstrip("/")
-        self._headers = headers
+        self._headers = {**headers, "Accept": "application/json"}
         self._session = session
         self._timeout = timeout_s
 

@@ -12,12 +12,11 @@ import time
 from typing import Any
 
 from contact_jobs import csvscan
-from contact_jobs.config import Which50Settings
 from contact_jobs.errors import InvalidImportFile, RateLimited, TransientError
-from contact_jobs.fieldmap import FieldMapping
-from contact_jobs.imports import PartResult
+from contact_jobs.imports import FieldMapping
 from contact_jobs.progress import Progress, ProgressStore
-from contact_jobs.providers.which50 import Which50Client, Which50Status
+from contact_jobs.providers.which50.client import Which50Client, Which50Settings, Which50Status
+from contact_jobs.state import ImportJob, PartResult, SendProgress, Upload
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5
@@ -56,10 +55,8 @@ class Which50Imports:
             raise InvalidImportFile(f"Which50 contact list id must be a number, got {target!r}")
         self._client.check_list(int(target))
 
-    def send(
-        self, job: dict[str, Any], s3: Any, deadline: float
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        cursor = {
+    def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
+        cursor: SendProgress = {
             "offset": job["parts"][0]["start"],
             "rows_sent": 0,
             "failures": 0,
@@ -69,8 +66,8 @@ class Which50Imports:
         try:
             already_run = self._resume(cursor, job, list_id)
             if already_run:
-                done = {**cursor, "failures": 0, "retry_in_s": 0, "done": True, "run_called": True}
-                return done, self._uploads(cursor, job)
+                done: SendProgress = {**cursor, "failures": 0, "retry_in_s": 0, "done": True}
+                return {**done, "run_called": True}, self._uploads(cursor, job)
             finished = self._push_from(cursor, job, s3, list_id, deadline)
             if finished:
                 self._client.run(list_id, cursor["import_job_id"])
@@ -93,15 +90,15 @@ class Which50Imports:
                 "retry_in_s": min(300, 5 * 2**failures),
                 "last_error": str(exc),
             }, self._uploads(cursor, job)
-        sent = {**cursor, "failures": 0, "retry_in_s": 0, "done": finished, "run_called": finished}
-        return sent, self._uploads(cursor, job)
+        sent: SendProgress = {**cursor, "failures": 0, "retry_in_s": 0, "done": finished}
+        return {**sent, "run_called": finished}, self._uploads(cursor, job)
 
     @staticmethod
-    def _uploads(cursor: dict[str, Any], job: dict[str, Any]) -> list[dict[str, Any]]:
+    def _uploads(cursor: SendProgress, job: ImportJob) -> list[Upload]:
         """The one provider job this import is, as the send loop reports uploads."""
         return [{"index": 0, "provider_job_id": str(cursor["import_job_id"]), "rows": job["rows"]}]
 
-    def _resume(self, cursor: dict[str, Any], job: dict[str, Any], list_id: int) -> bool:
+    def _resume(self, cursor: SendProgress, job: ImportJob, list_id: int) -> bool:
         """Bring the cursor to what was recorded (the state's copy may be older); True if ``/run`` was
         already called for this job."""
         if self._progress is None:
@@ -115,21 +112,21 @@ class Which50Imports:
         self._adopt(cursor, recorded)
         return recorded.sent
 
-    def _create(self, job: dict[str, Any], list_id: int) -> int:
+    def _create(self, job: ImportJob, list_id: int) -> int:
         return self._client.create_import(list_id, [n for n in job["field_mappings"] if n])
 
     @staticmethod
-    def _adopt(cursor: dict[str, Any], recorded: Progress) -> None:
+    def _adopt(cursor: SendProgress, recorded: Progress) -> None:
         cursor["import_job_id"] = int(recorded.provider_job_id)
         if recorded.offset > cursor["offset"]:
             cursor["offset"], cursor["rows_sent"] = recorded.offset, recorded.rows_sent
 
-    def _record_run(self, job_id: str, cursor: dict[str, Any]) -> None:
+    def _record_run(self, job_id: str, cursor: SendProgress) -> None:
         if self._progress is not None:
             self._progress.finish(job_id, 0, str(cursor["import_job_id"]))
 
     def _push_from(
-        self, cursor: dict[str, Any], job: dict[str, Any], s3: Any, list_id: int, deadline: float
+        self, cursor: SendProgress, job: ImportJob, s3: Any, list_id: int, deadline: float
     ) -> bool:
         """Push batches from the cursor until the file ends (True) or the time budget does (False)."""
         names = job["field_mappings"]
@@ -158,7 +155,7 @@ class Which50Imports:
         return True
 
     def _push(
-        self, cursor: dict[str, Any], job_id: str, list_id: int, batch: list[dict[str, Any]], end: int
+        self, cursor: SendProgress, job_id: str, list_id: int, batch: list[dict[str, Any]], end: int
     ) -> None:
         self._client.push(list_id, cursor["import_job_id"], batch)
         # Recorded before anything else happens: a retry of this step resumes after this batch. A
@@ -168,7 +165,7 @@ class Which50Imports:
         cursor["offset"] = end  # only once Which50 has accepted the batch
         cursor["rows_sent"] += len(batch)
 
-    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+    def results(self, job: ImportJob) -> tuple[list[PartResult] | None, list[str]]:
         status = self._client.status(int(job["target"]), int(job["send"]["import_job_id"]))
         warnings = []
         if status.status and status.meaning is None:
@@ -192,7 +189,10 @@ class Which50Imports:
             "invalid_sms": status.invalid_sms,
             "total": status.total,
         }
-        return [PartResult(0, str(status.job_id), outcome, counts, details, reason=reason)], warnings
+        result = PartResult(
+            index=0, provider_job_id=str(status.job_id), status=outcome, counts=counts, details=details
+        )
+        return [{**result, "reason": reason}], warnings
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return None  # Which50 reports counts, not an errors file

@@ -10,11 +10,11 @@ That part is not sent again (rows are applied at most once, never twice); the no
 from typing import Any
 
 from contact_jobs import csvscan
-from contact_jobs.errors import ConfigurationError
-from contact_jobs.fieldmap import FieldMapping, map_sendgrid_fields
-from contact_jobs.imports import COUNTS, PartResult
+from contact_jobs.errors import ConfigurationError, InvalidImportFile
+from contact_jobs.imports import COUNTS, FieldMapping
 from contact_jobs.progress import SENT, Progress, ProgressStore
-from contact_jobs.providers.sendgrid import SendGridClient
+from contact_jobs.providers.sendgrid.client import IDENTIFIER_FIELDS, SendGridClient
+from contact_jobs.state import ImportJob, Part, PartResult, SendProgress, Upload
 from contact_jobs.streams import ExactBody, open_sized, part_chunks, read_chunks
 from contact_jobs.transfer import CopySettings, upload_to_url
 from contact_jobs.urlguard import UrlGuard
@@ -47,20 +47,22 @@ class SendGridImports:
         if target:
             self._client.check_list(target)
 
-    def send(
-        self, job: dict[str, Any], s3: Any, deadline: float
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def send(self, job: ImportJob, s3: Any, deadline: float) -> tuple[SendProgress, list[Upload]]:
         """One part per call: create its import job (or resume the one recorded), stream the part to
         the upload URI, record it sent."""
         part = job["parts"][len(job["uploads"])]
-        upload = {"index": part["index"], "rows": part["rows"]}
         recorded = self._store().get(job["job_id"], part["index"]) or self._create_and_upload(job, part, s3)
+        upload: Upload = {
+            "index": part["index"],
+            "rows": part["rows"],
+            "provider_job_id": recorded.provider_job_id,
+        }
         if not recorded.sent and self._resolve_unconfirmed(job["job_id"], part["index"], recorded):
             upload["upload_unconfirmed"] = True
-        uploads = [*job["uploads"], {**upload, "provider_job_id": recorded.provider_job_id}]
+        uploads = [*job["uploads"], upload]
         return {**job["send"], "done": len(uploads) == len(job["parts"]), "retry_in_s": 0}, uploads
 
-    def _create_and_upload(self, job: dict[str, Any], part: dict[str, Any], s3: Any) -> Progress:
+    def _create_and_upload(self, job: ImportJob, part: Part, s3: Any) -> Progress:
         """The job id is recorded before uploading, "sent" after: a retry never creates a second job."""
         progress = self._store()
         lists = [job["target"]] if job["target"] else []
@@ -87,7 +89,7 @@ class SendGridImports:
         return self._progress
 
     @staticmethod
-    def _body(job: dict[str, Any], part: dict[str, Any], s3: Any) -> ExactBody:
+    def _body(job: ImportJob, part: Part, s3: Any) -> ExactBody:
         source = job["source"]
         if len(job["parts"]) == 1:  # the object as it is, gzip too
             stream, length = open_sized(s3, source["bucket"], source["key"], source.get("version_id"))
@@ -98,7 +100,7 @@ class SendGridImports:
             len(header) + part["end"] - part["start"],
         )
 
-    def results(self, job: dict[str, Any]) -> tuple[list[PartResult] | None, list[str]]:
+    def results(self, job: ImportJob) -> tuple[list[PartResult] | None, list[str]]:
         statuses = [self._client.import_status(upload["provider_job_id"]) for upload in job["uploads"]]
         unknown = sorted({s.status for s in statuses} - set(KNOWN_STATUSES))
         warnings = [f"SendGrid reported an unknown import status {value!r}" for value in unknown]
@@ -111,11 +113,41 @@ class SendGridImports:
         if not all(s.finished for s in statuses):
             return None, warnings
         results = [
-            PartResult(upload["index"], s.job_id, s.status, {name: getattr(s, name) for name in COUNTS},
-                       has_errors_file=bool(s.errors_url))
+            PartResult(index=upload["index"], provider_job_id=s.job_id, status=s.status,
+                       counts={name: getattr(s, name) for name in COUNTS}, has_errors_file=bool(s.errors_url))
             for upload, s in zip(job["uploads"], statuses, strict=True)
         ]  # fmt: skip
         return results, warnings
 
     def errors_url(self, provider_job_id: str) -> str | None:
         return self._client.import_status(provider_job_id).errors_url
+
+
+def map_sendgrid_fields(header: list[str], definitions: dict[str, Any]) -> FieldMapping:
+    """Match columns to reserved and custom fields; read-only and unknown columns are skipped and
+    reported. A file without an identifier column is refused before anything is sent. ``definitions``
+    come from ``SendGridClient.field_definitions``, which checks that every writable field has an id."""
+    fields: dict[str, dict[str, Any]] = {}
+    for definition in definitions.get("reserved_fields") or []:
+        fields[str(definition["name"]).lower()] = definition
+    for definition in definitions.get("custom_fields") or []:
+        fields.setdefault(str(definition["name"]).lower(), definition)
+    field_ids: list[str | None] = []
+    warnings: list[str] = []
+    for column in header:
+        name = column.strip()
+        definition = fields.get(name.lower())
+        if definition is None:
+            field_ids.append(None)
+            warnings.append(f"column {name!r} matches no field: skipped")
+        elif definition.get("read_only"):
+            field_ids.append(None)
+            warnings.append(f"column {name!r} is read-only in SendGrid: skipped")
+        else:
+            field_ids.append(str(definition["id"]))
+    mapped = {column.strip().lower() for column, field_id in zip(header, field_ids, strict=True) if field_id}
+    if not mapped.intersection(IDENTIFIER_FIELDS):
+        raise InvalidImportFile(
+            f"no identifier column: the header needs one of {', '.join(IDENTIFIER_FIELDS)}"
+        )
+    return FieldMapping(field_ids, warnings)

@@ -16,6 +16,19 @@ STATUS_MEANINGS = ("running", "finished", "failed")
 
 
 @dataclass(frozen=True)
+class Which50Settings:
+    api_base: str
+    secret_id: str
+    auth_header: str
+    auth_scheme: str
+    status_map: dict[str, str]
+    email_fields: tuple[str, ...]
+    sms_fields: tuple[str, ...]
+    batch_size: int
+    batch_bytes: int = 4 * 1024 * 1024  # JSON body per push; Which50's limit is undocumented (ASP.NET: 4 MB)
+
+
+@dataclass(frozen=True)
 class Which50Auth:
     header: str = "Authorization"
     scheme: str = "Bearer"  # empty: the key alone is the header's value
@@ -44,8 +57,7 @@ class Which50Client:
 
     def __init__(self, api_base: str, api_key: str, auth: Which50Auth, status_map: dict[str, str],
                  session: requests.Session, timeout_s: float) -> None:  # fmt: skip
-        headers = {**auth.headers(api_key), "Accept": "application/json"}
-        self._api = JsonApi("Which50", api_base, headers, session, timeout_s)
+        self._api = JsonApi("Which50", api_base, auth.headers(api_key), session, timeout_s)
         self._status_map = {key.lower(): value for key, value in status_map.items()}
 
     def check_list(self, list_id: int) -> None:

@@ -46,8 +46,7 @@ class SendGridClient:
     name = "sendgrid"
 
     def __init__(self, api_base: str, api_key: str, session: requests.Session, timeout_s: float) -> None:
-        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        self._api = JsonApi("SendGrid", api_base, headers, session, timeout_s)
+        self._api = JsonApi("SendGrid", api_base, {"Authorization": f"Bearer {api_key}"}, session, timeout_s)
         self._api_base = api_base.rstrip("/")
 
     # Imports -------------------------------------------------------------------------------------
