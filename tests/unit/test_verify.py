@@ -5,6 +5,7 @@ import dataclasses
 import gzip
 import hashlib
 import io
+import json
 from typing import Any
 
 import pytest
@@ -119,3 +120,25 @@ def test_a_truncated_gzip_that_kept_its_length_fails_its_gzip_check(s3: Any) -> 
 def test_a_manifest_that_does_not_exist_is_refused_by_name(s3: Any) -> None:
     with pytest.raises(BackupUnreadable, match=r"s3://backups/backups/nothing/manifest\.json does not exist"):
         verify_backup(s3, BUCKET, "backups/nothing/")
+
+
+def test_the_first_verify_records_row_counts_the_manifest_lacks(s3: Any) -> None:
+    manifest, _ = _store_backup(s3, [_csv(0, 40), _csv(40, 2)])
+    uncounted = tuple(dataclasses.replace(entry, rows=None) for entry in manifest.files)
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=f"{PREFIX}manifest.json",
+        Body=dataclasses.replace(manifest, files=uncounted).to_json(),
+    )
+    _, report = verify_backup(s3, BUCKET, PREFIX)
+    assert report.verified
+    assert report.rows == 42
+    recorded = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}manifest.json")["Body"].read())
+    assert [entry["rows"] for entry in recorded["files"]] == [40, 2]
+
+
+def test_files_holding_fewer_contacts_than_the_export_reported_do_not_verify(s3: Any) -> None:
+    manifest, _ = _store_backup(s3, [_csv(0, 10)])
+    inflated = dataclasses.replace(manifest, contact_count=11)
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}manifest.json", Body=inflated.to_json())
+    assert _problems(s3) == {f"{PREFIX}manifest.json": "the files hold 10 contacts, the export had 11"}

@@ -129,6 +129,19 @@ class BackupJob(TypedDict):
     expires_at: NotRequired[str | None]
 
 
+class VerifyProgress(TypedDict):  # $.verify: a backup read back, file by file (contact_jobs.verify)
+    manifest_key: str
+    prefix: str
+    files: int
+    bytes: int
+    counted_rows: list[int | None]  # per file checked so far, in manifest order
+    problems: list[dict[str, str]]  # {"file", "problem"}, the first MAX_PROBLEMS
+    problem_count: int
+    done: bool  # VerifyBackup is called again until it is
+    verified: bool
+    rows: NotRequired[int | None]
+
+
 class WorkflowState(TypedDict, total=False):  # "$", as the Tasks that take the whole state see it
     operation: str
     provider: str
@@ -143,3 +156,9 @@ class WorkflowState(TypedDict, total=False):  # "$", as the Tasks that take the 
     errors_keys: list[str]
     error: dict[str, str]  # a Catch's {"Error", "Cause"}
     errors_report_error: dict[str, str]
+    manifest_key: str  # verify and restore: the backup's manifest (or its prefix)
+    verify: VerifyProgress
+    verify_after_backup: bool
+    list_id: str
+    create_missing_fields: bool
+    dry_run: bool

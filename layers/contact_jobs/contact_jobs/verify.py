@@ -6,21 +6,26 @@ the backup's prefix that the manifest does not list are reported too. The SHA-25
 on threads of their own (hashlib and zlib release the GIL), beside the reads.
 """
 
+import dataclasses
 import hashlib
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from contact_jobs.errors import BackupUnreadable, CopyFailed, TransientError
+from contact_jobs.errors import BackupUnreadable, CopyFailed, InvalidRequest, TransientError
 from contact_jobs.gzipcheck import GzipVerifier
 from contact_jobs.manifest import Manifest, ManifestFile, manifest_key, parse_manifest
 from contact_jobs.rowcount import RowCounter
+from contact_jobs.state import VerifyProgress, WorkflowState
 from contact_jobs.transfer import BackgroundFeed
 
 READ_CHUNK = 8 * 1024 * 1024
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest of 100,000 files is about 25 MB: far past any backup
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+MAX_PROBLEMS = 50  # carried in the state and the notification; problem_count says how many in all
 
 
 @dataclass(frozen=True)
@@ -63,23 +68,103 @@ def read_manifest(s3: Any, bucket: str, location: str) -> tuple[str, Manifest]:
 
 
 def verify_backup(s3: Any, bucket: str, location: str) -> tuple[Manifest, VerifyReport]:
+    """Verify a whole backup in one go (the workflow's step resumes in slices: ``verify_step``)."""
+    progress = verify_step({"manifest_key": location}, s3, bucket, deadline=math.inf)
+    return read_manifest(s3, bucket, progress["manifest_key"])[1], report_of(progress)
+
+
+def report_of(progress: VerifyProgress) -> VerifyReport:
+    problems = tuple(Problem(p["file"], p["problem"]) for p in progress["problems"])
+    return VerifyReport(
+        progress["manifest_key"], progress["files"], progress["bytes"], progress.get("rows"), problems
+    )
+
+
+def verify_step(
+    state: WorkflowState, s3: Any, bucket: str, deadline: float, started: VerifyProgress | None = None
+) -> VerifyProgress:
+    """Check files from where the last call stopped, at least one, until ``deadline`` (monotonic s).
+    The first call also names the files under the prefix that the manifest does not list."""
+    progress = started or _first_progress(state, s3, bucket)
+    key, manifest = read_manifest(s3, bucket, progress["manifest_key"])
+    counted = list(progress["counted_rows"])
+    problems = list(progress["problems"])
+    first = True
+    while len(counted) < len(manifest.files) and (first or time.monotonic() < deadline):
+        entry = manifest.files[len(counted)]
+        found, rows = _check_file(s3, bucket, entry, manifest.file_type)
+        problems.extend({"file": p.file, "problem": p.problem} for p in found)
+        counted.append(rows)
+        first = False
+    progress = {**progress, "counted_rows": counted, "problems": problems, "problem_count": len(problems)}
+    if len(counted) == len(manifest.files):
+        progress = _finish(progress, manifest, s3, bucket, key)
+    return _capped(progress)
+
+
+def _first_progress(state: WorkflowState, s3: Any, bucket: str) -> VerifyProgress:
+    manifest_state = state.get("manifest")
+    location = manifest_state["manifest_key"] if manifest_state else str(state.get("manifest_key") or "")
+    if not location:
+        raise InvalidRequest("verify needs manifest_key: the backup's manifest key or its prefix")
     key, manifest = read_manifest(s3, bucket, location)
     prefix = key.rsplit("/", 1)[0] + "/"
     stored = _sizes_under(s3, bucket, prefix)
-    problems: list[Problem] = []
-    for entry in manifest.files:
-        problems.extend(_check_file(s3, bucket, entry, manifest.file_type, stored))
     listed = {entry.key for entry in manifest.files} | {key}
-    problems.extend(Problem(extra, "not listed in the manifest") for extra in sorted(set(stored) - listed))
-    rows = [entry.rows for entry in manifest.files]
-    report = VerifyReport(
-        manifest_key=key,
-        files=len(manifest.files),
-        bytes=manifest.total_bytes,
-        rows=None if any(count is None for count in rows) else sum(r or 0 for r in rows),
-        problems=tuple(problems),
-    )
-    return manifest, report
+    extra = [{"file": k, "problem": "not listed in the manifest"} for k in sorted(set(stored) - listed)]
+    missing = [
+        {"file": entry.key, "problem": "missing from the bucket"}
+        for entry in manifest.files
+        if entry.key not in stored
+    ]
+    return {
+        "manifest_key": key,
+        "prefix": prefix,
+        "files": len(manifest.files),
+        "bytes": manifest.total_bytes,
+        "counted_rows": [],
+        "problems": missing + extra,
+        "problem_count": len(missing) + len(extra),
+        "done": False,
+        "verified": False,
+    }
+
+
+def _finish(progress: VerifyProgress, manifest: Manifest, s3: Any, bucket: str, key: str) -> VerifyProgress:
+    """Every file checked: the total against the export's count, and row counts recorded if missing."""
+    counted = progress["counted_rows"]
+    problems = list(progress["problems"])
+    total = None if any(rows is None for rows in counted) else sum(r or 0 for r in counted)
+    if total is not None and manifest.contact_count is not None and total != manifest.contact_count:
+        problems.append({"file": key, "problem": f"the files hold {total} contacts, the export had "
+                         f"{manifest.contact_count}"})  # fmt: skip
+    verified = not problems
+    if verified and total is not None and any(entry.rows is None for entry in manifest.files):
+        record_row_counts(s3, bucket, key, manifest, [r or 0 for r in counted])
+    return {**progress, "problems": problems, "problem_count": len(problems), "rows": total,
+            "done": True, "verified": verified}  # fmt: skip
+
+
+def record_row_counts(s3: Any, bucket: str, key: str, manifest: Manifest, rows: list[int]) -> None:
+    """The first verify of a backup counts its rows (counting while copying would inflate every gzip
+    file on the copy's path, about 20x the cost of its SHA-256) and writes them into its manifest, so
+    every later verify checks them. Conditional on the manifest being the one just read."""
+    files = tuple(dataclasses.replace(e, rows=n) for e, n in zip(manifest.files, rows, strict=True))
+    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+    updated = dataclasses.replace(manifest, files=files).to_json()
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=updated, ContentType="application/json", IfMatch=etag)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in (
+            "PreconditionFailed",
+            "ConditionalRequestConflict",
+        ):
+            raise  # another writer changed the manifest meanwhile: its counts, if any, stand
+
+
+def _capped(progress: VerifyProgress) -> VerifyProgress:
+    """State stays small: the first MAX_PROBLEMS problems travel, ``problem_count`` says how many."""
+    return {**progress, "problems": progress["problems"][:MAX_PROBLEMS]}
 
 
 def _sizes_under(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
@@ -90,28 +175,33 @@ def _sizes_under(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
 
 
 def _check_file(
-    s3: Any, bucket: str, entry: ManifestFile, file_type: str, stored: dict[str, int]
-) -> list[Problem]:
-    if entry.key not in stored:
-        return [Problem(entry.key, "missing from the bucket")]
-    if stored[entry.key] != entry.bytes:  # no need to read a file whose size is already wrong
-        return [Problem(entry.key, f"holds {stored[entry.key]} bytes, the manifest says {entry.bytes}")]
+    s3: Any, bucket: str, entry: ManifestFile, file_type: str
+) -> tuple[list[Problem], int | None]:
+    """The file's problems and its row count (None when it could not be counted)."""
     check = FileCheck(file_type, entry.gzip)
     try:
-        _stream(s3, bucket, entry.key, check)
+        if not _stream(s3, bucket, entry.key, check):
+            return [], None  # missing: reported from the listing already
     finally:
         check.close()
-    return [Problem(entry.key, problem) for problem in check.problems(entry)]
+    problems = [Problem(entry.key, problem) for problem in check.problems(entry)]
+    return problems, None if check.gzip_problem else check.rows
 
 
-def _stream(s3: Any, bucket: str, key: str, check: "FileCheck") -> None:
+def _stream(s3: Any, bucket: str, key: str, check: "FileCheck") -> bool:
+    """Feed the object to ``check``; False if it is not there."""
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
         with body:
             while chunk := body.read(READ_CHUNK):
                 check.update(chunk)
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in MISSING_CODES:
+            return False
         raise TransientError(f"reading s3://{bucket}/{key} failed: {type(exc).__name__}") from None
+    except BotoCoreError as exc:
+        raise TransientError(f"reading s3://{bucket}/{key} failed: {type(exc).__name__}") from None
+    return True
 
 
 class FileCheck:
@@ -150,14 +240,19 @@ class FileCheck:
         digest = self._sha256.hexdigest()
         if digest != entry.sha256:
             found.append(f"SHA-256 is {digest}, the manifest says {entry.sha256}")
-        gzip_problem = self._gzip_finished()
+        gzip_problem = self.gzip_problem
         if gzip_problem:
             found.append(gzip_problem)
         elif entry.rows is not None and self._rows.rows != entry.rows:
             found.append(f"holds {self._rows.rows} rows, the manifest says {entry.rows}")
         return found
 
-    def _gzip_finished(self) -> str | None:
+    @property
+    def rows(self) -> int:
+        return self._rows.rows
+
+    @property
+    def gzip_problem(self) -> str | None:
         try:
             self._counting.close()
             if self._gzip is not None and self._gzip_problem is None:
