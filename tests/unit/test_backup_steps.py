@@ -33,6 +33,15 @@ class ScriptedProvider:
     def export_status(self, job_id: str) -> ExportStatus:
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
 
+    def field_definitions(self) -> dict[str, list[dict[str, str]]]:
+        return {
+            "reserved_fields": [{"name": "email", "field_type": "Text"}],
+            "custom_fields": [{"name": "birthday", "field_type": "Date"}],
+        }
+
+    def list_name(self, list_id: str) -> str:
+        return f"list named {list_id}"
+
 
 def ready(urls, expires_at=NOW + timedelta(days=1)) -> ExportStatus:
     return ExportStatus("export-1", ExportState.READY, tuple(urls), expires_at, contact_count=2)
@@ -42,6 +51,15 @@ def test_start_builds_a_dated_prefix_and_the_first_poll():
     job = backup.start({"operation": "backup", "list_ids": ["", "l1"]}, ScriptedProvider(), EXECUTION, POLL)
     assert job["prefix"] == "backups/sendgrid/2026/03/04/backup-x/"
     assert (job["restarts"], job["poll"]) == (0, {"attempt": 0, "delay_s": 5})
+
+
+def test_start_records_the_fields_and_lists_a_restore_needs():
+    job = backup.start({"operation": "backup", "list_ids": ["l1"]}, ScriptedProvider(), EXECUTION, POLL)
+    assert job["fields"] == [
+        {"name": "email", "field_type": "Text", "reserved": True},
+        {"name": "birthday", "field_type": "Date", "reserved": False},
+    ]
+    assert job["lists"] == [{"id": "l1", "name": "list named l1"}]
 
 
 def test_blank_ids_from_the_schedule_template_are_dropped():

@@ -1,10 +1,10 @@
 """The backup job's steps, one per state machine Task. State payloads carry ids and keys, never URLs
 (they are signed links to contact data) and never contact data."""
 
-import json
 from datetime import datetime
 from typing import Any
 
+from contact_jobs import manifest as manifest_schema
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import (
     CopyFailed,
@@ -12,18 +12,37 @@ from contact_jobs.errors import (
     ExportExpired,
     ExportFailed,
     InvalidRequest,
+    ProviderError,
     TransientError,
 )
+from contact_jobs.manifest import MANIFEST_NAME
 from contact_jobs.polling import first_poll, next_poll
 from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState, ExportStatus
-from contact_jobs.state import BackupJob, CopiedFile, CopyItem, Execution, Manifest, WorkflowState
+from contact_jobs.state import (
+    BackupDescription,
+    BackupJob,
+    CopiedFile,
+    CopyItem,
+    Execution,
+    Manifest,
+    WorkflowState,
+)
 from contact_jobs.timeutil import isoformat, parse_timestamp
 from contact_jobs.transfer import CopyResult, CopySettings, ObjectExists, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
 
-MANIFEST_NAME = "manifest.json"
-MANIFEST_SCHEMA_VERSION = "1"
 FILE_TYPES = ("csv", "json")
+
+
+def _list_name(provider: ExportProvider, list_id: str) -> str | None:
+    """A name is for people reading the manifest: one the provider will not give is recorded as null
+    (the export, not this lookup, decides whether the list can be backed up)."""
+    try:
+        return provider.list_name(list_id)
+    except ProviderError as exc:
+        if exc.status != 404:
+            raise
+        return None
 
 
 def export_request(request: WorkflowState) -> ExportRequest:
@@ -54,6 +73,7 @@ def start(
     request = export_request(state)
     previous = state.get("job") or {}
     started_at = previous.get("started_at") or execution["start_time"]
+    described = _described(previous, provider, request)
     return {
         "operation": "backup",
         "provider": provider.name,
@@ -65,6 +85,33 @@ def start(
         "restarts": int(previous["restarts"]) + 1 if "restarts" in previous else 0,
         "status": ExportState.RUNNING.value,
         "poll": first_poll(poll).as_dict(),
+        "fields": described["fields"],
+        "lists": described["lists"],
+        "segments": described["segments"],
+    }
+
+
+def _described(previous: Any, provider: ExportProvider, request: ExportRequest) -> BackupDescription:
+    """What a restore needs besides the files, read when the export starts (a restart keeps it): the
+    field definitions and the lists exported, by name. Segments are kept by id (the contracts this
+    project follows have no segment endpoint)."""
+    if "fields" in previous:
+        return {"fields": previous["fields"], "lists": previous["lists"], "segments": previous["segments"]}
+    definitions = provider.field_definitions()
+    fields = [
+        {
+            "name": d["name"],
+            "field_type": d.get("field_type") or "Text",
+            "reserved": kind == "reserved_fields",
+        }
+        for kind in ("reserved_fields", "custom_fields")
+        for d in definitions.get(kind) or []
+    ]
+    lists = [{"id": list_id, "name": _list_name(provider, list_id)} for list_id in request.list_ids]
+    return {
+        "fields": fields,
+        "lists": lists,
+        "segments": [{"id": s, "name": None} for s in request.segment_ids],
     }
 
 
@@ -169,36 +216,34 @@ def _file_entry(result: CopyResult, index: int, etag: str) -> CopiedFile:
 
 
 def write_manifest(state: WorkflowState, s3: Any, bucket: str, now: datetime) -> Manifest:
-    """Check the prefix holds exactly the copied files, then write the manifest, last."""
+    """Check the prefix holds exactly the copied files, then write the manifest (schema 2), last. Row
+    counts are left to the first verify (counting here would mean inflating every file again)."""
     job = state["job"]
     files = sorted(state["files"], key=lambda entry: entry["index"])
     _check_prefix_holds_exactly(s3, bucket, job["prefix"], files)
-    manifest = {
-        "schema_version": MANIFEST_SCHEMA_VERSION,
-        "operation": "backup",
-        "provider": job["provider"],
-        "job_id": job["job_id"],
-        "provider_job_id": job["provider_job_id"],
-        "started_at": job["started_at"],
-        "completed_at": isoformat(now),
-        "contact_count": job.get("contact_count"),
-        "file_type": job.get("file_type", "csv"),
-        "total_bytes": sum(entry["bytes"] for entry in files),
-        "files": [{k: entry[k] for k in ("key", "bytes", "sha256", "gzip")} for entry in files],
-    }
-    key = f"{job['prefix']}{MANIFEST_NAME}"
-    s3.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(manifest, indent=2).encode(),
-        ContentType="application/json",
+    manifest = manifest_schema.Manifest(
+        provider=job["provider"],
+        job_id=job["job_id"],
+        provider_job_id=job["provider_job_id"],
+        started_at=job["started_at"],
+        completed_at=isoformat(now),
+        file_type=job.get("file_type", "csv"),
+        contact_count=job.get("contact_count"),
+        files=tuple(
+            manifest_schema.ManifestFile(e["key"], e["bytes"], e["sha256"], e["gzip"]) for e in files
+        ),
+        field_definitions=tuple(manifest_schema.FieldDefinition(**f) for f in job.get("fields") or ()),
+        lists=tuple(manifest_schema.ExportedGroup(**g) for g in job.get("lists") or ()),
+        segments=tuple(manifest_schema.ExportedGroup(**g) for g in job.get("segments") or ()),
     )
+    key = f"{job['prefix']}{MANIFEST_NAME}"
+    s3.put_object(Bucket=bucket, Key=key, Body=manifest.to_json(), ContentType="application/json")
     return {
         "bucket": bucket,
         "manifest_key": key,
         "file_keys": [entry["key"] for entry in files],
-        "total_bytes": manifest["total_bytes"],
-        "contact_count": manifest["contact_count"],
+        "total_bytes": manifest.total_bytes,
+        "contact_count": manifest.contact_count,
     }
 
 

@@ -113,6 +113,12 @@ class ImportJob(TypedDict):
     failure: NotRequired[str | None]
 
 
+class BackupDescription(TypedDict):  # what a restore needs besides the files (manifest schema 2)
+    fields: list[dict[str, Any]]  # {"name", "field_type", "reserved"}
+    lists: list[dict[str, Any]]  # {"id", "name"}
+    segments: list[dict[str, Any]]
+
+
 class BackupJob(TypedDict):
     operation: Literal["backup"]
     provider: str
@@ -127,6 +133,9 @@ class BackupJob(TypedDict):
     files: NotRequired[list[dict[str, int]]]  # {"index": n} per export file, for CopyExportFiles
     contact_count: NotRequired[int | None]
     expires_at: NotRequired[str | None]
+    fields: NotRequired[list[dict[str, Any]]]
+    lists: NotRequired[list[dict[str, Any]]]
+    segments: NotRequired[list[dict[str, Any]]]
 
 
 class VerifyProgress(TypedDict):  # $.verify: a backup read back, file by file (contact_jobs.verify)

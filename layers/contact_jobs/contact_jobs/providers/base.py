@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ExportState(StrEnum):
@@ -40,3 +40,9 @@ class ExportProvider(Protocol):
         ...
 
     def export_status(self, job_id: str) -> ExportStatus: ...
+
+    def field_definitions(self) -> dict[str, list[dict[str, Any]]]:
+        """``reserved_fields`` and ``custom_fields``, each ``{"name", "field_type", ...}``."""
+        ...
+
+    def list_name(self, list_id: str) -> str | None: ...
