@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -448,9 +449,20 @@ class _HandlerStdout(io.TextIOBase):
 
     def __init__(self, passthrough: TextIO, function_log: io.StringIO) -> None:
         self.passthrough, self.function_log = passthrough, function_log
+        # print() writes a line and its newline in two calls: handlers printing at once on several threads
+        # would splice their EMF blobs into one line. Each thread's text is held until its line ends.
+        self._pending = threading.local()
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        return (self.function_log if in_lambda_handler() else self.passthrough).write(text)
+        if not in_lambda_handler():
+            return self.passthrough.write(text)
+        held = getattr(self._pending, "text", "") + text
+        complete, _, self._pending.text = held.rpartition("\n")
+        if complete:
+            with self._lock:
+                self.function_log.write(complete + "\n")
+        return len(text)
 
     def flush(self) -> None:
         self.passthrough.flush()

@@ -10,5 +10,5 @@ from contact_jobs.observability import entry_point, logger
 
 @entry_point(job_id=lambda event: event["job_id"])
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(file_index=event["index"])
+    logger.thread_safe_append_keys(file_index=event["index"])
     return copy_export_file(event)
