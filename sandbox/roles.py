@@ -5,48 +5,18 @@ per function, and runs each handler with its role's credentials (sandbox/identit
 """
 
 import json
-import os
-from functools import cache
 from typing import Any
 
-from samtranslator.translator.transform import transform
+from sandbox.template import STACK_NAME, Template, sam_transform
 
-from sandbox.template import REGION, STACK_NAME, Template
-
-# What `sam package` uploads and replaces by an S3 location before the transform sees the template.
-PACKAGED_PROPERTIES = ("CodeUri", "ContentUri", "DefinitionUri")
-
-
-class _NoManagedPolicies:
-    """The transform may look up AWS-managed policy names; the template names them by ARN instead."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
-def sam_transform(body: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
-    """The template's resources after the SAM transform (intrinsic functions still unresolved)."""
-    return json.loads(_transformed(json.dumps(body), json.dumps(parameters, sort_keys=True)))  # type: ignore[no-any-return]
-
-
-@cache
-def _transformed(body: str, parameters: str) -> str:
-    """One transform per template and parameters: every test stack reuses it (it takes a while)."""
-    template = json.loads(body)
-    for spec in template["Resources"].values():
-        for key in PACKAGED_PROPERTIES:
-            if key in spec.get("Properties", {}):
-                spec["Properties"][key] = "s3://packaged/artifact.zip"
-    previous = os.environ.get("AWS_DEFAULT_REGION")
-    os.environ["AWS_DEFAULT_REGION"] = REGION  # the transform builds ARNs for the session's region
-    try:
-        resources = transform(template, json.loads(parameters), _NoManagedPolicies())["Resources"]
-    finally:
-        if previous is None:
-            del os.environ["AWS_DEFAULT_REGION"]
-        else:
-            os.environ["AWS_DEFAULT_REGION"] = previous
-    return json.dumps(resources)
+__all__ = [
+    "create_roles",
+    "function_roles",
+    "managed_policies",
+    "roles",
+    "sam_transform",
+    "state_machine_roles",
+]
 
 
 def roles(resources: dict[str, Any]) -> dict[str, Any]:
@@ -98,11 +68,14 @@ def create_roles(template: Template, iam: Any, trusted_principal: str) -> dict[s
     become managed policies attached by ARN; AWS-managed ones (AWSLambdaBasicExecutionRole,
     AWSXrayWriteOnlyAccess) only grant logs and X-Ray writes, which moto does not check: they are left out.
     The trust policy names the principal that stands in for Lambda and Step Functions here."""
-    resources = sam_transform(template.body, template.parameters)
+    resources = template.deployed_resources()
     for logical, properties in managed_policies(resources).items():
         document = json.dumps(_versioned(template.resolve(properties["PolicyDocument"])))
-        policy = iam.create_policy(PolicyName=f"{STACK_NAME}-{logical}", PolicyDocument=document)["Policy"]
-        template.physical[logical] = (policy["Arn"], {})  # Ref of a managed policy is its ARN
+        description = str(properties.get("Description", ""))
+        policy = iam.create_policy(
+            PolicyName=f"{STACK_NAME}-{logical}", PolicyDocument=document, Description=description
+        )["Policy"]
+        template.created(logical, policy["Arn"])  # Ref of a managed policy is its ARN
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -118,6 +91,7 @@ def create_roles(template: Template, iam: Any, trusted_principal: str) -> dict[s
 
 def _create_role(template: Template, iam: Any, name: str, properties: dict[str, Any], trust: str) -> str:
     arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    template.created(name, name, Arn=arn)
     for policy in properties.get("Policies", []):
         document = json.dumps(_versioned(template.resolve(policy["PolicyDocument"])))
         iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=document)

@@ -161,14 +161,14 @@ def oversized_payloads(events: list[dict[str, Any]]) -> list[str]:
 
 
 def schedule_input(stack: LocalStack) -> dict[str, Any]:
-    """The execution input the deployed schedule would send (the template's ScheduleV2 Input)."""
-    machine = stack.template.resources("AWS::Serverless::StateMachine")
-    for spec in machine.values():
-        for event in spec["Properties"].get("Events", {}).values():
-            if event["Type"] == "ScheduleV2":
-                resolved: dict[str, Any] = json.loads(stack.template.resolve(event["Properties"]["Input"]))
-                return resolved
-    raise LookupError("template.yaml has no ScheduleV2 event on the state machine")
+    """The execution input the deployed schedule would send (the Input of the Scheduler schedule the SAM
+    transform makes of the state machine's ScheduleV2 event)."""
+    for spec in stack.template.deployed_resources("AWS::Scheduler::Schedule").values():
+        target = spec["Properties"]["Target"]
+        if stack.template.resolve(target["Arn"]) == stack.state_machine_arn:
+            resolved: dict[str, Any] = json.loads(stack.template.resolve(target["Input"]))
+            return resolved
+    raise LookupError("template.yaml has no schedule that starts the state machine")
 
 
 def _backup_files(

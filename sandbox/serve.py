@@ -208,7 +208,8 @@ def _bodyless_request(self: IAMRequest) -> Any:
 def _fill_placeholders(template: Template) -> None:
     """Names for what the sandbox does not create (log groups, the schedule, its role), so the outputs and
     the alarms' descriptions resolve; ARNs follow the resource's type."""
-    template.physical.setdefault(SCHEDULE_RESOURCE, (SCHEDULE_RESOURCE, {}))
+    if SCHEDULE_RESOURCE not in template.physical:
+        template.created(SCHEDULE_RESOURCE, SCHEDULE_RESOURCE)
     for logical, spec in template.body["Resources"].items():
         if logical in template.physical:
             continue
@@ -219,7 +220,7 @@ def _fill_placeholders(template: Template) -> None:
         arn = f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{name}"
         if spec["Type"] == "AWS::IAM::Role":
             arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
-        template.physical[logical] = (name, {"Arn": arn, "Name": name, "QueueName": name})
+        template.created(logical, name, Arn=arn, Name=name, QueueName=name)
 
 
 # EventBridge ---------------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def _eventbridge_buckets(template: Template) -> set[str]:
     for logical, spec in template.resources("AWS::S3::Bucket").items():
         configuration = spec.get("Properties", {}).get("NotificationConfiguration", {})
         if configuration.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-            buckets.add(template.physical[logical][0])
+            buckets.add(template.ref(logical))
     return buckets
 
 
@@ -331,7 +332,7 @@ def _create_schedule(stack: LocalStack) -> None:
                 {key: value for key, value in event["Properties"].items() if key != "Input"}
             )
             boto3.client("scheduler", region_name=REGION).create_schedule(
-                Name=template.physical[SCHEDULE_RESOURCE][0],
+                Name=template.ref(SCHEDULE_RESOURCE),
                 Description=properties.get("Description", ""),
                 ScheduleExpression=properties["ScheduleExpression"],
                 ScheduleExpressionTimezone=properties.get("ScheduleExpressionTimezone", "UTC"),

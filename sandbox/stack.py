@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -24,13 +25,22 @@ from moto.core import enable_iam_authentication
 
 from sandbox.identity import invocation_credentials
 from sandbox.moto_patches import InProcessFunction, Recorder, enforced_iam, in_lambda_handler, patched_moto
-from sandbox.roles import create_roles, function_roles, sam_transform, state_machine_roles
-from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, TEMPLATE, Template, TemplateError
+from sandbox.roles import create_roles, function_roles, state_machine_roles
+from sandbox.template import (
+    ACCOUNT_ID,
+    REGION,
+    ROOT,
+    STACK_NAME,
+    TEMPLATE,
+    Template,
+    TemplateError,
+    packaged_path,
+)
 from sandbox.tls import loopback_certificate
+from sandbox.translation import refuse_untranslated
 
 # moto's interpreter logs every caught Task error with its whole parse tree; the sandbox prints its own.
 logging.getLogger("moto").setLevel(logging.CRITICAL)
-LAYER_DIR = ROOT / "layers" / "contact_jobs"
 SECRET_NAME = "contact-jobs/sendgrid-api-key"  # noqa: S105 - a name, not a secret
 WHICH50_SECRET_NAME = "contact-jobs/which50-api-key"  # noqa: S105 - a name, not a secret
 ADMIN_USER = "contact-jobs-sandbox-admin"  # the sandbox's own identity: setup, uploads, what tests read
@@ -82,7 +92,7 @@ class LocalStack:
         return found
 
 
-def load_handler(code_uri: str, handler: str) -> Any:
+def load_handler(code_uri: str | Path, handler: str) -> Any:
     module_name, _, function_name = handler.rpartition(".")
     path = ROOT / code_uri / f"{module_name}.py"
     spec = importlib.util.spec_from_file_location(f"sandbox_fn_{path.parent.name}", path)
@@ -112,38 +122,43 @@ def _bucket_config(s3: Any, name: str, properties: dict[str, Any]) -> None:
             Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
         )
     if "LifecycleConfiguration" in properties:
-        rules = []
-        for rule in properties["LifecycleConfiguration"]["Rules"]:
-            translated = {
-                "ID": rule["Id"],
-                "Status": rule["Status"],
-                "Filter": {"Prefix": rule.get("Prefix", "")},
-            }
-            for key in ("AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration"):
-                if key in rule:
-                    translated[key] = rule[key]
-            rules.append(translated)
+        rules = [_lifecycle_rule(rule) for rule in properties["LifecycleConfiguration"]["Rules"]]
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One rule in the API's shape (translation.LIFECYCLE_RULE_KEYS lists the keys read here)."""
+    translated: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        translated["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    for key in ("AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration"):
+        if key in rule:
+            translated[key] = rule[key]
+    return translated
+
+
 def _create_keys(template: Template, kms: Any) -> None:
-    for logical, spec in template.resources("AWS::KMS::Key").items():
+    for logical, spec in template.deployed_resources("AWS::KMS::Key").items():
         properties = template.resolve(spec["Properties"])
         key = kms.create_key(Description=properties.get("Description", logical),
                              Policy=json.dumps(properties["KeyPolicy"]))["KeyMetadata"]  # fmt: skip
         if properties.get("EnableKeyRotation"):
             kms.enable_key_rotation(KeyId=key["KeyId"])
-        template.physical[logical] = (key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+        template.created(logical, key["KeyId"], Arn=key["Arn"], KeyId=key["KeyId"])
 
 
 def _create_buckets(template: Template, s3: Any) -> None:
-    buckets = template.resources("AWS::S3::Bucket")
+    buckets = template.deployed_resources("AWS::S3::Bucket")
     for logical in buckets:  # named first: one bucket's properties may name another (its access-log target)
         name = f"{STACK_NAME}-{logical.lower()}"
-        template.physical[logical] = (name, {"Arn": f"arn:aws:s3:::{name}"})
+        template.created(logical, name, Arn=f"arn:aws:s3:::{name}")
     for logical, spec in buckets.items():
-        _bucket_config(s3, template.physical[logical][0], template.resolve(spec.get("Properties", {})))
-    for spec in template.resources("AWS::S3::BucketPolicy").values():
+        _bucket_config(s3, template.ref(logical), template.resolve(spec.get("Properties", {})))
+    for spec in template.deployed_resources("AWS::S3::BucketPolicy").values():
         properties = template.resolve(spec["Properties"])
         statements = properties["PolicyDocument"]["Statement"]
         # moto enforces bucket policies but ignores their Conditions, which turns the TLS-only Deny into
@@ -155,43 +170,26 @@ def _create_buckets(template: Template, s3: Any) -> None:
 
 
 def _create_topics(template: Template, sns: Any) -> None:
-    for logical, spec in template.resources("AWS::SNS::Topic").items():
-        key = template.resolve(spec["Properties"]).get("KmsMasterKeyId")
-        attributes = {"KmsMasterKeyId": key} if key else {}
+    for logical, spec in template.deployed_resources("AWS::SNS::Topic").items():
+        properties = template.resolve(spec.get("Properties", {}))
+        names = ("KmsMasterKeyId", "DisplayName")
+        attributes = {name: str(properties[name]) for name in names if properties.get(name)}
         arn = sns.create_topic(Name=f"{STACK_NAME}-{logical}", Attributes=attributes)["TopicArn"]
-        template.physical[logical] = (arn, {"TopicName": arn.rsplit(":", 1)[1], "TopicArn": arn})
+        template.created(logical, arn, TopicName=arn.rsplit(":", 1)[1], TopicArn=arn)
 
 
 def _create_queues(template: Template, sqs: Any) -> None:
-    for logical in template.resources("AWS::SQS::Queue"):
+    for logical, spec in template.deployed_resources("AWS::SQS::Queue").items():
+        properties = template.resolve(spec.get("Properties", {}))
+        attributes = {name: str(value) for name, value in properties.items()}  # the API's names are the same
         name = f"{STACK_NAME}-{logical}"
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        template.physical[logical] = (
-            url,
-            {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}", "QueueName": name},
-        )
-
-
-# The CloudFormation properties of AWS::DynamoDB::Table the sandbox translates; any other fails loudly
-# rather than being silently dropped (the table would differ from the deployed one).
-TABLE_PROPERTIES = frozenset(
-    {
-        "AttributeDefinitions",
-        "KeySchema",
-        "BillingMode",
-        "SSESpecification",
-        "PointInTimeRecoverySpecification",
-        "TimeToLiveSpecification",
-    }
-)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        template.created(logical, url, Arn=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}", QueueName=name)
 
 
 def _create_tables(template: Template, dynamodb: Any) -> None:
-    for logical, spec in template.resources("AWS::DynamoDB::Table").items():
+    for logical, spec in template.deployed_resources("AWS::DynamoDB::Table").items():
         properties = template.resolve(spec["Properties"])
-        unknown = sorted(set(properties) - TABLE_PROPERTIES)
-        if unknown:
-            raise TemplateError(f"{logical}: the sandbox does not translate {', '.join(unknown)}")
         name = f"{STACK_NAME}-{logical}"
         created = dynamodb.create_table(TableName=name, **_table_arguments(properties))["TableDescription"]
         if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
@@ -202,7 +200,7 @@ def _create_tables(template: Template, dynamodb: Any) -> None:
             dynamodb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
             )
-        template.physical[logical] = (name, {"Arn": created["TableArn"]})
+        template.created(logical, name, Arn=created["TableArn"])
 
 
 def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
@@ -223,10 +221,10 @@ def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_functions(template: Template) -> None:
-    """Function ARNs follow from their names; the state machine's role names them."""
-    for logical in template.resources("AWS::Serverless::Function"):
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
-        template.physical[logical] = (logical, {"Arn": arn})
+    """Function ARNs follow from their names (the logical id: the template sets no FunctionName, which
+    the sandbox would refuse); the state machine's role names them."""
+    for logical in template.deployed_resources("AWS::Lambda::Function"):
+        template.created(logical, logical, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}")
 
 
 @dataclass(frozen=True)
@@ -241,26 +239,42 @@ def _create_functions(template: Template, roles: dict[str, Role]) -> dict[str, I
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "# the sandbox runs the real handler in-process\n")
     functions: dict[str, InProcessFunction] = {}
-    for logical in template.resources("AWS::Serverless::Function"):
-        properties = template.function_properties(logical)
-        timeout_s = int(template.resolve(properties.get("Timeout", 3)))
+    for logical, spec in template.deployed_resources("AWS::Lambda::Function").items():
+        properties = spec["Properties"]
+        timeout = int(template.resolve(properties.get("Timeout", 3)))  # a WorkflowTimeouts row
+        memory = int(template.resolve(properties.get("MemorySize", 128)))
         client.create_function(
             FunctionName=logical,
             Runtime=properties["Runtime"],
-            Role=roles[logical].arn,
+            Role=template.resolve(properties["Role"]),
             Handler=properties["Handler"],
             Code={"ZipFile": code.getvalue()},
-            Timeout=timeout_s,
-            MemorySize=int(properties.get("MemorySize", 128)),
+            Description=properties.get("Description", ""),
+            Timeout=timeout,
+            MemorySize=memory,
             Architectures=properties.get("Architectures", ["x86_64"]),
         )
         functions[logical] = InProcessFunction(
-            handler=load_handler(properties["CodeUri"], properties["Handler"]),
-            memory_mb=int(properties.get("MemorySize", 128)),
-            timeout_s=timeout_s,
+            handler=load_handler(packaged_path(properties["Code"]), properties["Handler"]),
+            memory_mb=memory,
+            timeout_s=timeout,
             role=roles[logical].credentials,
         )
     return functions
+
+
+def layer_folders(template: Template) -> list[Path]:
+    """The content folder of every layer the functions use (Lambda mounts them on /opt/python)."""
+    layers = template.deployed_resources("AWS::Lambda::LayerVersion")
+    used = {
+        layer["Ref"]
+        for spec in template.deployed_resources("AWS::Lambda::Function").values()
+        for layer in spec["Properties"].get("Layers", [])
+    }
+    unknown = used - set(layers)
+    if unknown:
+        raise TemplateError(f"functions use layers the template does not build: {sorted(unknown)}")
+    return [packaged_path(layers[name]["Properties"]["Content"]) for name in sorted(used)]
 
 
 def create_admin() -> ReadOnlyCredentials:
@@ -279,7 +293,7 @@ def _assume_roles(template: Template) -> dict[str, Role]:
     assumed: function or state machine logical id -> role."""
     admin = f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"
     created = create_roles(template, boto3.client("iam", region_name=REGION), admin)
-    resources = sam_transform(template.body, template.parameters)
+    resources = template.deployed_resources()
     sts = boto3.client("sts", region_name=REGION)
     assumed = {}
     for owner, role in {**function_roles(resources), **state_machine_roles(resources)}.items():
@@ -293,8 +307,8 @@ def function_environment(template: Template) -> dict[str, str]:
     """The union of every function's environment. All functions share one process here, so a variable
     that two functions set differently cannot be honoured: the sandbox refuses it."""
     merged: dict[str, str] = {}
-    for logical in template.resources("AWS::Serverless::Function"):
-        variables = template.resolve(template.function_properties(logical)["Environment"]["Variables"])
+    for spec in template.deployed_resources("AWS::Lambda::Function").values():
+        variables = template.resolve(spec["Properties"].get("Environment", {}).get("Variables", {}))
         for name, value in variables.items():
             if merged.get(name, str(value)) != str(value):
                 raise TemplateError(f"environment variable {name} differs between functions")
@@ -304,36 +318,37 @@ def function_environment(template: Template) -> dict[str, str]:
 
 def _name_state_machines(template: Template) -> None:
     """State machine ARNs follow from their names; functions may refer to them (the import trigger)."""
-    for logical, spec in template.resources("AWS::Serverless::StateMachine").items():
-        name = str(template.resolve(spec["Properties"].get("Name", logical)))
+    for logical, spec in template.deployed_resources("AWS::StepFunctions::StateMachine").items():
+        name = str(template.resolve(spec["Properties"].get("StateMachineName", logical)))
         arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
-        template.physical[logical] = (arn, {"Arn": arn, "Name": name})
+        template.created(logical, arn, Arn=arn, Name=name)
 
 
-def _create_state_machines(template: Template, sfn: Any, roles: dict[str, Role]) -> str:
+def _create_state_machines(template: Template, sfn: Any) -> str:
     arn: str = ""
-    for logical in template.resources("AWS::Serverless::StateMachine"):
-        expected, attributes = template.physical[logical]
+    for logical, spec in template.deployed_resources("AWS::StepFunctions::StateMachine").items():
+        expected = template.physical[logical]
         created = sfn.create_state_machine(
-            name=attributes["Name"],
+            name=expected["Name"],
             definition=asl_definition(template, logical),
-            roleArn=roles[logical].arn,
-            type="STANDARD",
+            roleArn=template.resolve(spec["Properties"]["RoleArn"]),
+            type=spec["Properties"].get("StateMachineType", "STANDARD"),
         )
         arn = created["stateMachineArn"]
-        if arn != expected:
-            raise TemplateError(f"state machine ARN {arn} is not the {expected} the functions were given")
+        if arn != expected["Arn"]:
+            raise TemplateError(f"state machine ARN {arn} is not the {expected['Arn']} functions were given")
     return arn
 
 
 def asl_definition(template: Template, logical: str) -> str:
     """The definition file with DefinitionSubstitutions applied, as CloudFormation would."""
-    properties = template.body["Resources"][logical]["Properties"]
-    text: str = (ROOT / properties["DefinitionUri"]).read_text()
+    properties = template.deployed[logical]["Properties"]
+    path = packaged_path(properties["DefinitionS3Location"], "Bucket", "Key")
+    text = path.read_text()
     for key, value in template.resolve(properties.get("DefinitionSubstitutions", {})).items():
         text = text.replace("${" + key + "}", str(value))
     if "${" in text:
-        raise TemplateError(f"{properties['DefinitionUri']} has a placeholder without a substitution")
+        raise TemplateError(f"{path.relative_to(ROOT)} has a placeholder without a substitution")
     return text
 
 
@@ -349,16 +364,14 @@ def deployed_definition(logical: str = "ContactJobsStateMachine") -> str:
 
 def placeholder_arns(template: Template) -> None:
     """Physical ids for every resource, without creating anything (for ``python -m sandbox asl``)."""
-    for logical in template.body["Resources"]:
+    for logical in {**template.body["Resources"], **template.deployed}:
         arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical}"
-        template.physical[logical] = (logical, {"Arn": arn, "TopicName": logical, "Name": logical})
+        template.created(logical, logical, Arn=arn, TopicName=logical, Name=logical)
 
 
 @contextmanager
 def local_stack(config: StackConfig) -> Iterator[LocalStack]:
     """moto (with the real ASL interpreter) holding the template's resources; handlers in-process."""
-    if str(LAYER_DIR) not in sys.path:  # Lambda mounts the layer on the path; so does the sandbox
-        sys.path.insert(0, str(LAYER_DIR))
     overrides = {"SendGridApiBase": config.sendgrid_base_url, "DownloadHosts": config.download_hosts}
     with ExitStack() as stack:
         stack.enter_context(
@@ -377,6 +390,10 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
                 "secretsmanager", region_name=REGION
             ).create_secret(Name=WHICH50_SECRET_NAME, SecretString=config.which50_api_key)["ARN"]
         template = Template.load(config.template, overrides={**overrides, **config.parameters})
+        refuse_untranslated(template)
+        for folder in layer_folders(template):  # Lambda mounts the layers on the path; so does the sandbox
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
         _create_keys(template, boto3.client("kms", region_name=REGION))
         _create_buckets(template, boto3.client("s3", region_name=REGION))
         _create_topics(template, boto3.client("sns", region_name=REGION))
@@ -397,16 +414,15 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
         recorder = Recorder(time_scale=config.time_scale)
         stack.enter_context(patched_moto(functions, recorder))
         stack.enter_context(enforced_iam(roles[_state_machine(template)].credentials))
-        state_machine_arn = _create_state_machines(
-            template, boto3.client("stepfunctions", region_name=REGION), roles
-        )
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        state_machine_arn = _create_state_machines(template, sfn)
         yield LocalStack(
             template=template,
             recorder=recorder,
             state_machine_arn=state_machine_arn,
-            topic_arn=template.physical["NotificationTopic"][0],
-            backup_bucket=template.physical["BackupBucket"][0],
-            import_bucket=template.physical["ImportBucket"][0],
+            topic_arn=template.ref("NotificationTopic"),
+            backup_bucket=template.ref("BackupBucket"),
+            import_bucket=template.ref("ImportBucket"),
             log_stream=log_stream,
         )
         _drain(boto3.client("stepfunctions", region_name=REGION), state_machine_arn)
@@ -414,7 +430,7 @@ def local_stack(config: StackConfig) -> Iterator[LocalStack]:
 
 
 def _state_machine(template: Template) -> str:
-    (logical,) = template.resources("AWS::Serverless::StateMachine")
+    (logical,) = template.deployed_resources("AWS::StepFunctions::StateMachine")
     return logical
 
 
@@ -449,9 +465,20 @@ class _HandlerStdout(io.TextIOBase):
 
     def __init__(self, passthrough: TextIO, function_log: io.StringIO) -> None:
         self.passthrough, self.function_log = passthrough, function_log
+        # print() writes a line and its newline in two calls: handlers printing at once on several threads
+        # would splice their EMF blobs into one line. Each thread's text is held until its line ends.
+        self._pending = threading.local()
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        return (self.function_log if in_lambda_handler() else self.passthrough).write(text)
+        if not in_lambda_handler():
+            return self.passthrough.write(text)
+        held = getattr(self._pending, "text", "") + text
+        complete, _, self._pending.text = held.rpartition("\n")
+        if complete:
+            with self._lock:
+                self.function_log.write(complete + "\n")
+        return len(text)
 
     def flush(self) -> None:
         self.passthrough.flush()

@@ -9,5 +9,5 @@ from contact_jobs.state import CopiedFile, CopyItem
 
 @entry_point(job_id=lambda event: event["job_id"])
 def handler(event: CopyItem, context: LambdaContext) -> CopiedFile:
-    logger.append_keys(file_index=event["index"])
+    logger.thread_safe_append_keys(file_index=event["index"])
     return copy_export_file(event)

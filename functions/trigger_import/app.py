@@ -30,6 +30,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except RefusedEvent as exc:
         logger.error("event refused", extra={"problem": str(exc)})
         return {"started": False, "refused": str(exc)}
-    logger.set_correlation_id(result.get("execution_name"))
+    logger.thread_safe_append_keys(correlation_id=result.get("execution_name"))
     logger.info("import trigger", extra=result)
     return result

@@ -4,6 +4,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from bench.concurrent_observability import run
 from sandbox.fake_sendgrid import FakeSendGridOptions
 
 
@@ -55,3 +56,10 @@ def test_every_log_line_is_json_with_the_job_id_as_correlation_id(backup):
     assert records
     assert {record["correlation_id"] for record in records} == {result["execution_name"]}
     assert all(record["service"] == "contact-jobs" and record["function_name"] for record in records)
+
+
+def test_handlers_running_at_once_in_the_sandbox_log_and_count_under_their_own_job():
+    measured = run(threads=8, per_thread=10)
+    assert measured["log_lines"] == measured["emf_blobs"] == 80
+    assert measured["log_lines_with_another_correlation_id"] == 0
+    assert measured["emf_blobs_match_one_per_invocation"]

@@ -1,8 +1,16 @@
 """Logs, metrics and traces for every handler (Powertools), correlated by the job id (the execution name).
 
-Metrics are kept per invocation (``EphemeralMetrics`` in a context variable): Powertools' ``Metrics``
-shares one metric set across instances, which concurrent handlers in one process (the sandbox runs a
-Map's copies in threads) would mix up. Nothing here is ever given a secret, a URL or a contact.
+Everything an invocation adds is kept per invocation, because the sandbox runs many handlers at once in
+one process (a Map's copies, concurrent executions, each on its own thread), and Powertools' shared state
+mixes them (measured with ``python -m bench.concurrent_observability``, see README):
+
+- Log keys (the correlation id, the Lambda context, a file's index) go through Powertools' thread-safe
+  keys (a context variable), not ``inject_lambda_context(correlation_id_path=...)``/``append_keys``,
+  which write one formatter shared by every thread.
+- Metrics go to an ``EphemeralMetrics`` made for the invocation and found through a context variable, not a
+  module-level instance with ``log_metrics``, whose dimensions and metric set are shared by every thread.
+
+Nothing here is ever given a secret, a URL or a contact.
 """
 
 from collections.abc import Callable
@@ -11,6 +19,7 @@ from functools import wraps
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from contact_jobs.http import call_deadline
@@ -21,6 +30,7 @@ NAMESPACE = "ContactJobs"  # the CloudWatch namespace the README and dashboards 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)  # off outside Lambda; on in Lambda with the template's Tracing: Active
 _metrics: ContextVar[EphemeralMetrics | None] = ContextVar("contact_jobs_metrics", default=None)
+_cold_start = [True]  # the first invocation in this process
 
 Handler = Callable[[Any, Any], Any]
 
@@ -46,14 +56,17 @@ def entry_point(job_id: Callable[[Any], str | None]) -> Callable[[Handler], Hand
         @wraps(handler)
         def correlated(event: Any, context: Any) -> Any:
             correlation_id = job_id(event)
-            logger.set_correlation_id(correlation_id)
-            if correlation_id:
-                tracer.put_annotation(key="job_id", value=correlation_id)
-            return handler(event, context)
+            cold_start, _cold_start[0] = _cold_start[0], False
+            keys = {"cold_start": cold_start, "correlation_id": correlation_id}
+            logger.thread_safe_append_keys(**keys, **vars(build_lambda_context_model(context)))
+            try:
+                if correlation_id:
+                    tracer.put_annotation(key="job_id", value=correlation_id)
+                return handler(event, context)
+            finally:
+                logger.thread_safe_clear_keys()  # a thread that runs another handler next starts clean
 
-        traced = tracer.capture_lambda_handler(capture_response=False)(
-            logger.inject_lambda_context(clear_state=True)(correlated)
-        )
+        traced = tracer.capture_lambda_handler(capture_response=False)(correlated)
 
         @wraps(handler)
         def measured(event: Any, context: Any) -> Any:
