@@ -118,8 +118,8 @@ class Template:
         symbols = _Physical(template=self.body)
         # Set after construction: the base class replaces an empty table by a new one.
         symbols.logical_id_translator = {**PSEUDO_PARAMETERS, **self.parameters, **self.physical}
-        conditions = {"Conditions": self.body.get("Conditions", {})}
-        resolver = IntrinsicResolver(template=conditions, symbol_resolver=symbols)
+        tables = {key: self.body.get(key, {}) for key in ("Conditions", "Mappings")}  # Fn::If, Fn::FindInMap
+        resolver = IntrinsicResolver(template=tables, symbol_resolver=symbols)
         resolver.set_conditional_function_map(
             {**resolver.default_conditional_key_map(), IntrinsicResolver.FN_IF: self._fn_if(resolver)}
         )

@@ -44,7 +44,7 @@ def test_sub_variables_are_substituted_as_values(template):
 def test_functions_get_the_globals_by_sams_own_merge(template):
     variables = template.function_properties("SendImportFunction")["Environment"]["Variables"]
     assert {"IMPORT_PROGRESS_TABLE", "BACKUP_BUCKET"} <= set(variables)
-    assert template.function_properties("CopyExportFileFunction")["Timeout"] == 900
+    assert template.resolve(template.function_properties("CopyExportFileFunction")["Timeout"]) == 900
 
 
 def test_the_deployed_functions_are_those_of_the_transformed_template(template):
