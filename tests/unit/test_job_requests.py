@@ -15,8 +15,8 @@ def test_an_unknown_provider_is_an_invalid_request_naming_the_known_ones():
 
 def test_an_unknown_operation_is_an_invalid_request():
     execution = {"name": "job", "arn": "arn", "start_time": "2026-12-02T00:00:00Z"}
-    with pytest.raises(InvalidRequest, match=r"unknown operation 'restore' \(known: backup, import\)"):
-        jobs.start_export({"operation": "restore"}, execution)
+    with pytest.raises(InvalidRequest, match=r"unknown operation 'merge' \(known: backup, import, verify, "):
+        jobs.start_export({"operation": "merge"}, execution)
 
 
 def test_a_provider_without_exports_cannot_be_backed_up():

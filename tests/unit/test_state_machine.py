@@ -33,10 +33,14 @@ class Lane:
 LANES = {
     "import": Lane(entry="PrepareImport", on_failure="NotifyFailed"),
     "backup": Lane(entry="StartExport", on_failure="DiscardPartialBackup"),
+    "verify": Lane(entry="StartVerify", on_failure="NotifyFailed"),
+    "restore": Lane(entry="StartRestore", on_failure="NotifyFailed"),
 }
 # What every lane shares: the failure notification, the end states, and the rate-limit wait, which a
 # lane's <Task>RateLimited enters and ResumeAfterRateLimit leaves (back to that Task).
-SHARED_ENTRIES = ("NotifyFailed", "Done", "CountRateLimitWait")
+# Besides, two runs of steps that behave the same for several operations: reading a backup back (a
+# backup's last step, a verify, a restore's first) and sending an import (an import's, a restore's).
+SHARED_ENTRIES = ("NotifyFailed", "Done", "CountRateLimitWait", "VerifyBackup", "SendImport")
 RESUME = "ResumeAfterRateLimit"
 
 
@@ -218,6 +222,7 @@ DECLARED: dict[str, tuple[Variant, ...]] = {
     "CopyImportErrors": (DOWNLOADS, RATE_LIMITED, REPORT_IS_A_WARNING),
     "NotifyImportOutcome": (NOTIFICATION,),
     "StartExport": (RATE_LIMITED,),
+    "PrepareRestore": (RATE_LIMITED,),
     "CheckExport": (RATE_LIMITED,),
     "CopyExportFile": (DOWNLOADS, COPY_IS_A_RESULT),
     "DiscardPartialBackup": (DISCARD_STILL_NOTIFIES,),
@@ -238,8 +243,8 @@ def expected_policy(task: str, lanes: dict[str, set[str]]) -> tuple[list[dict], 
     if overridden:
         result_path, on_error = overridden[0]
     else:
-        (operation,) = [op for op, members in lanes.items() if task in members]
-        result_path, on_error = "$.error", LANES[operation].on_failure
+        owners = [op for op, members in lanes.items() if task in members]  # none: a shared step
+        result_path, on_error = "$.error", LANES[owners[0]].on_failure if owners else "NotifyFailed"
     return retry, [*first, {"ErrorEquals": ["States.ALL"], "ResultPath": result_path, "Next": on_error}]
 
 

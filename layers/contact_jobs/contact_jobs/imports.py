@@ -13,7 +13,16 @@ from contact_jobs import csvscan, importkey
 from contact_jobs.config import PollSettings
 from contact_jobs.errors import ImportFailed, InvalidImportFile
 from contact_jobs.polling import first_poll, next_poll
-from contact_jobs.state import Execution, ImportJob, Part, PartResult, SendProgress, Upload, WorkflowState
+from contact_jobs.state import (
+    Execution,
+    ImportJob,
+    Part,
+    PartResult,
+    SendProgress,
+    Source,
+    Upload,
+    WorkflowState,
+)
 from contact_jobs.streams import open_sized
 from contact_jobs.transfer import CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
@@ -88,7 +97,7 @@ def prepare(
         "status": "sending",
         "poll": first_poll(poll).as_dict(),
     }
-    _check_state_size(job)
+    check_state_size(job)
     return job
 
 
@@ -100,7 +109,7 @@ def capped(warnings: list[str]) -> list[str]:
     return [*warnings[: MAX_WARNINGS - 1], f"... and {more} more warnings like these"]
 
 
-def _check_state_size(job: ImportJob) -> None:
+def check_state_size(job: ImportJob) -> None:
     size = len(json.dumps(job))  # ASCII-escaped: never less than what Step Functions counts
     if size > MAX_PREPARED_JOB_BYTES:
         raise InvalidImportFile(
@@ -108,6 +117,30 @@ def _check_state_size(job: ImportJob) -> None:
             f"state, more than {MAX_PREPARED_JOB_BYTES}; use fewer or shorter column names "
             f"({len(job['field_mappings'])} columns now)"
         )
+
+
+@dataclass(frozen=True)
+class PartSource:
+    """Where a part's bytes come from and how its columns map: the import's one file, or a restore's."""
+
+    source: Source
+    header: str
+    field_mappings: list[str | None]
+    whole: bool  # the file's only part: its object is sent as it is (gzip too)
+
+
+def part_mappings(job: ImportJob, part: Part) -> list[str | None]:
+    if "file" in part and "files" in job:
+        return job["files"][part["file"]]["field_mappings"]
+    return job["field_mappings"]
+
+
+def part_source(job: ImportJob, part: Part) -> PartSource:
+    if "file" in part and "files" in job:
+        file = job["files"][part["file"]]
+        whole = sum(1 for other in job["parts"] if other.get("file") == part["file"]) == 1
+        return PartSource(file["source"], file["header"], file["field_mappings"], whole)
+    return PartSource(job["source"], job["header"], job["field_mappings"], len(job["parts"]) == 1)
 
 
 def send(job: ImportJob, adapter: ImportAdapter, s3: Any, budget_s: int) -> ImportJob:
@@ -154,13 +187,15 @@ def copy_errors(
 ) -> list[str]:
     """Copy each part's error report into S3 before its URL expires (the URL is read fresh here)."""
     keys = []
-    stem = importkey.parse(job["source"]["key"]).stem
+    folder = job.get("errors_folder")
+    stem = "" if folder else importkey.parse(job["source"]["key"]).stem + "-"
+    folder = folder or f"{job['errors_prefix']}{job['job_id']}/"
     for result in job.get("results", []):
         if not result.get("has_errors_file"):
             continue
         url = adapter.errors_url(result["provider_job_id"])
         if not url:
             raise ImportFailed(f"import {result['provider_job_id']} no longer lists its errors file")
-        key = f"{job['errors_prefix']}{job['job_id']}/{stem}-part-{result['index'] + 1:03d}-errors.csv"
+        key = f"{folder}{stem}part-{result['index'] + 1:03d}-errors.csv"
         keys.append(copy_url_to_s3(s3, url, job["source"]["bucket"], key, guard, settings).key)
     return keys

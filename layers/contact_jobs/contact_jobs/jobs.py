@@ -1,19 +1,29 @@
 """Entry points for the state machine's Tasks: pick the operation's steps and give them their clients."""
 
+import math
 import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from contact_jobs import backup, imports, notifications, runtime
+from contact_jobs import backup, imports, notifications, restore, runtime, verify
 from contact_jobs.config import settings
 from contact_jobs.errors import InvalidRequest
 from contact_jobs.observability import logger, metric
 from contact_jobs.providers import registry
-from contact_jobs.state import BackupJob, CopiedFile, CopyItem, Execution, ImportJob, Manifest, WorkflowState
+from contact_jobs.state import (
+    BackupJob,
+    CopiedFile,
+    CopyItem,
+    Execution,
+    ImportJob,
+    Manifest,
+    VerifyProgress,
+    WorkflowState,
+)
 from contact_jobs.timeutil import isoformat, utcnow
 
-OPERATIONS = ("backup", "import")
+OPERATIONS = ("backup", "import", "verify", "restore")
 
 
 def _operation(state: WorkflowState) -> str:
@@ -38,10 +48,10 @@ def start_export(state: WorkflowState, execution: Execution) -> BackupJob:
 def check_job(job: ImportJob | BackupJob) -> ImportJob | BackupJob:
     _operation({"job": job})
     checked: ImportJob | BackupJob
-    if job["operation"] == "import":
-        checked = imports.check(job, runtime.import_adapter(job["provider"]), utcnow(), settings().poll)
-    else:
+    if job["operation"] == "backup":
         checked = backup.check(job, registry.exporter(job["provider"]), utcnow(), settings().poll)
+    else:  # an import, or a restore (an import of a backup's files)
+        checked = imports.check(job, runtime.import_adapter(job["provider"]), utcnow(), settings().poll)
     logger.info("job checked", extra={"status": checked["status"], "poll": checked.get("poll")})
     metric("PollCount", 1, job["operation"], job["provider"])
     return checked
@@ -126,3 +136,41 @@ def copy_import_errors(job: ImportJob) -> list[str]:
     )
     logger.info("import errors copied", extra={"keys": keys})
     return keys
+
+
+def verify_backup(state: WorkflowState, remaining_ms: int | None = None) -> VerifyProgress:
+    """Check the backup's files from where the last call stopped, until this invocation's time runs low."""
+    started = state.get("verify")
+    progress = verify.verify_step(
+        state, runtime.s3_client(), settings().backup_bucket, _deadline(remaining_ms), started
+    )
+    logger.info(
+        "backup verified" if progress["done"] else "backup partly verified",
+        extra={k: progress[k] for k in ("manifest_key", "files", "problem_count", "verified")},
+    )
+    calls = started.get("calls", 0) if started else 0
+    return {**progress, "calls": calls + 1}
+
+
+def prepare_restore(state: WorkflowState, execution: Execution, remaining_ms: int | None = None) -> ImportJob:
+    request = restore.restore_request(state, restore.RESTORABLE)  # names a provider that cannot restore
+    config = settings()
+    context = restore.RestoreContext(
+        s3=runtime.s3_client(),
+        bucket=config.backup_bucket,
+        adapter=runtime.import_adapter(request.provider),
+        target=restore.restore_target(registry.exporter(request.provider)),
+        limits=config.import_limits,
+        deadline=_deadline(remaining_ms),
+    )
+    job = restore.prepare(state, context, execution, config.poll)
+    logger.info("restore prepared", extra={"rows": job["rows"], "parts": len(job["parts"])})
+    metric("JobsStarted", 1, "restore", job["provider"])
+    return job
+
+
+def _deadline(remaining_ms: int | None) -> float:
+    """When a resumable step stops taking new work: its invocation's end, less the scan reserve."""
+    if remaining_ms is None:
+        return math.inf
+    return time.monotonic() + remaining_ms / 1000 - settings().scan_time_reserve_s

@@ -4,6 +4,7 @@ Built from the state machine's state, which holds ids, keys and counts only: no 
 can reach a subscriber through this module.
 """
 
+import csv
 import json
 from typing import Any
 
@@ -39,8 +40,10 @@ def build(state: WorkflowState, outcome: str, execution: Execution, now: str) ->
     operation = str(job.get("operation") or state.get("operation") or "unknown")
     if outcome == "completed" and state.get("errors_report_error"):
         outcome = "errored"  # rows were refused (there is a report) and the report itself is missing
+    if outcome == "completed" and operation == "backup" and state.get("verify", {}).get("verified") is False:
+        outcome = "errored"  # written whole, but reading it back found files that do not match
     provider = str(job.get("provider") or state.get("provider") or "unknown")
-    details = _import_details(state) if operation == "import" else _backup_details(state)
+    details = DETAILS[operation](state) if operation in DETAILS else _backup_details(state)
     error = None if outcome == "completed" else failure_reason(state.get("error"))
     if error is None and outcome == "failed" and job.get("failure"):
         error = {"type": "ImportFailed", "message": str(job["failure"])}
@@ -65,6 +68,7 @@ def _backup_details(state: WorkflowState) -> dict[str, Any]:
     job, manifest = state.get("job") or {}, state.get("manifest", {})
     keys = list(manifest.get("file_keys") or [])
     return {
+        "verify": _verify(state),
         "counts": {
             "contacts": manifest.get("contact_count", job.get("contact_count")),
             "files": len(keys),
@@ -78,6 +82,55 @@ def _backup_details(state: WorkflowState) -> dict[str, Any]:
             "keys_truncated": len(keys) > MAX_KEYS,
         },
     }
+
+
+def _verify(state: WorkflowState) -> dict[str, Any] | None:
+    """What reading the backup back found (None when it was not read back)."""
+    progress = state.get("verify")
+    if not progress:
+        return None
+    return {
+        "verified": bool(progress.get("done") and progress.get("verified")),
+        "manifest_key": progress.get("manifest_key"),
+        "files": progress.get("files"),
+        "bytes": progress.get("bytes"),
+        "rows": progress.get("rows"),
+        "problem_count": progress.get("problem_count", 0),
+        "problems": list(progress.get("problems") or []),  # the first MAX_PROBLEMS, {"file", "problem"}
+    }
+
+
+def _verify_details(state: WorkflowState) -> dict[str, Any]:
+    verified = _verify(state) or {}
+    return {
+        "counts": {
+            "files": verified.get("files"),
+            "bytes": verified.get("bytes"),
+            "contacts": verified.get("rows"),
+        },
+        "s3": {"manifest_key": verified.get("manifest_key") or state.get("manifest_key")},
+        "verify": verified or None,
+    }
+
+
+def _restore_details(state: WorkflowState) -> dict[str, Any]:
+    job = state.get("job") or {}
+    details = _import_details(state)
+    details["s3"] = {
+        "manifest_key": job.get("manifest_key") or state.get("manifest_key"),
+        "errors_keys": state.get("errors_keys") or [],
+    }
+    details["verify"] = _verify(state)
+    details["target"] = {"list_id": job.get("target") or None}
+    if job.get("dry_run"):
+        details["dry_run"] = True
+        details["plan"] = {
+            "files": len(job.get("files") or []),
+            "contacts": job.get("rows"),
+            "imports": len(job.get("parts") or []),
+            "columns": _planned_columns(job),
+        }
+    return details
 
 
 def _import_details(state: WorkflowState) -> dict[str, Any]:
@@ -95,6 +148,18 @@ def _import_details(state: WorkflowState) -> dict[str, Any]:
         },
         "warnings": list(job.get("warnings") or []) + _missing_report(state.get("errors_report_error")),
     }
+
+
+def _planned_columns(job: dict[str, Any]) -> dict[str, str | None]:
+    """The first file's columns and the field ids they go to (None: skipped; the warnings say why)."""
+    files = job.get("files") or []
+    if not files:
+        return {}
+    header = next(csv.reader([files[0]["header"]]), [])
+    return dict(zip(header, files[0]["field_mappings"], strict=False))
+
+
+DETAILS = {"import": _import_details, "verify": _verify_details, "restore": _restore_details}
 
 
 def _missing_report(error: dict[str, Any] | None) -> list[str]:

@@ -21,6 +21,13 @@ class Part(TypedDict):  # csvscan.Part: a byte range of whole records
     start: int
     end: int
     rows: int
+    file: NotRequired[int]  # a restore: which of the job's files the range is in
+
+
+class PartFile(TypedDict):  # a restore: one backup file (or its CSV staging), read by its parts
+    source: "Source"
+    header: str
+    field_mappings: list[str | None]
 
 
 class Upload(TypedDict):
@@ -89,7 +96,7 @@ class PartResult(TypedDict):
 
 
 class ImportJob(TypedDict):
-    operation: Literal["import"]
+    operation: Literal["import", "restore"]
     provider: str
     job_id: str  # the execution name
     started_at: str
@@ -111,6 +118,10 @@ class ImportJob(TypedDict):
     details: NotRequired[dict[str, int]]
     outcome: NotRequired[str]  # completed | errored | failed
     failure: NotRequired[str | None]
+    files: NotRequired[list[PartFile]]  # a restore: the parts' files (an import's one file is its source)
+    errors_folder: NotRequired[str]  # a restore's error reports: restores/<execution>/errors/
+    manifest_key: NotRequired[str]
+    dry_run: NotRequired[bool]
 
 
 class BackupDescription(TypedDict):  # what a restore needs besides the files (manifest schema 2)
@@ -149,6 +160,7 @@ class VerifyProgress(TypedDict):  # $.verify: a backup read back, file by file (
     done: bool  # VerifyBackup is called again until it is
     verified: bool
     rows: NotRequired[int | None]
+    calls: NotRequired[int]  # VerifyBackup calls so far: IsVerifyDone's bound
 
 
 class WorkflowState(TypedDict, total=False):  # "$", as the Tasks that take the whole state see it

@@ -11,7 +11,7 @@ from typing import Any
 
 from contact_jobs import csvscan
 from contact_jobs.errors import ConfigurationError, InvalidImportFile
-from contact_jobs.imports import COUNTS, FieldMapping
+from contact_jobs.imports import COUNTS, FieldMapping, part_mappings, part_source
 from contact_jobs.progress import SENT, Progress, ProgressStore
 from contact_jobs.providers.sendgrid.client import IDENTIFIER_FIELDS, SendGridClient
 from contact_jobs.state import ImportJob, Part, PartResult, SendProgress, Upload
@@ -66,7 +66,7 @@ class SendGridImports:
         """The job id is recorded before uploading, "sent" after: a retry never creates a second job."""
         progress = self._store()
         lists = [job["target"]] if job["target"] else []
-        created = self._client.create_import(lists, job["field_mappings"])
+        created = self._client.create_import(lists, part_mappings(job, part))
         recorded = progress.start(job["job_id"], part["index"], self.name, created.job_id)
         if recorded.provider_job_id != created.job_id:
             return recorded  # another attempt's job holds (ours stays empty, so nothing is applied)
@@ -90,11 +90,12 @@ class SendGridImports:
 
     @staticmethod
     def _body(job: ImportJob, part: Part, s3: Any) -> ExactBody:
-        source = job["source"]
-        if len(job["parts"]) == 1:  # the object as it is, gzip too
+        origin = part_source(job, part)
+        source = origin.source
+        if origin.whole:  # the object as it is, gzip too
             stream, length = open_sized(s3, source["bucket"], source["key"], source.get("version_id"))
             return ExactBody(read_chunks(stream), length)
-        header = job["header"].encode()
+        header = origin.header.encode()
         return ExactBody(
             part_chunks(s3, source, header, part["start"], part["end"]),
             len(header) + part["end"] - part["start"],
