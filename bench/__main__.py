@@ -11,10 +11,11 @@ the copy engine into S3, a moto server (copy), and into a null S3 (bench/s3_sink
 checks, counts and discards the bytes, each in its own process; against boto3 upload_fileobj on the
 response stream. Beside them, what the pipe can give: the source read into nothing and a multipart upload
 of in-memory bytes into each target (the engine's part size and concurrency); in the null sink also the
-engine with its SHA-256 on the reading thread (the A/B of the hashing thread); and one 4 GiB copy into
-each, for memory. Every S3 client leaves the payload unsigned, as botocore does over Lambda's https (see
-bench/copier.py). Targets and modes take turns within each of ROUNDS rounds, after an unmeasured warm-up;
-throughput is the median run (the best beside it), CPU the median copier CPU per GiB, memory the highest.
+engine with its SHA-256 on the reading thread (the A/B of the hashing thread) and without it (what the
+manifest's hash costs); and one 4 GiB copy into each, for memory. Every S3 client leaves the payload
+unsigned, as botocore does over Lambda's https (see bench/copier.py). Targets and modes take turns within
+each of ROUNDS rounds, after an unmeasured warm-up; throughput is the median run (the best beside it), CPU
+the median copier CPU per GiB, memory the highest.
 
 cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
 Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
@@ -172,7 +173,7 @@ def _mb_s(run: dict[str, float]) -> float:
     return run["bytes"] / MIB / run["seconds"]
 
 
-COPY_MODES = ("baseline", "engine", "engine_inline", "source", "sink")
+COPY_MODES = ("baseline", "engine", "engine_inline", "engine_unhashed", "source", "sink")
 # Into moto, whose CPU is the ceiling, the hashing A/B says nothing and costs minutes: the null sink has it.
 # The source is the same server for both lines, measured among the null sink's rounds.
 MOTO_MODES = ("baseline", "engine", "sink")
@@ -303,6 +304,7 @@ def _copy_line(target: _Target, big: dict[str, Any]) -> dict[str, Any]:
         "baseline_cpu_s_per_gib": _cpu_s_per_gib(runs["baseline"]),
         **big,
         **(_inline_hash(runs["engine_inline"]) if runs["engine_inline"] else {}),
+        **(_unhashed(runs["engine_unhashed"]) if runs["engine_unhashed"] else {}),
     }
 
 
@@ -313,6 +315,12 @@ def _inline_hash(runs: list[dict[str, float]]) -> dict[str, Any]:
         "inline_hash_cpu_s_per_gib": _cpu_s_per_gib(runs),
         "inline_hash_mb_s_runs": [round(_mb_s(run), 1) for run in runs],
     }
+
+
+def _unhashed(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The engine without the manifest's SHA-256 (not a valid copy): what the hash costs, in time and CPU,
+    is the difference from ``mb_s`` and ``cpu_s_per_gib``; the rest of the engine against the baseline."""
+    return {"unhashed_mb_s": _median_mb_s(runs), "unhashed_cpu_s_per_gib": _cpu_s_per_gib(runs)}
 
 
 def _csv_source(size: int) -> Iterator[bytes]:
