@@ -11,10 +11,13 @@ the copy engine into S3, a moto server (copy), and into a null S3 (bench/s3_sink
 checks, counts and discards the bytes, each in its own process; against boto3 upload_fileobj on the
 response stream. Beside them, what the pipe can give: the source read into nothing and a multipart upload
 of in-memory bytes into each target (the engine's part size and concurrency); in the null sink also the
-engine with its SHA-256 on the reading thread (the A/B of the hashing thread); and one 4 GiB copy into
-each, for memory. Every S3 client leaves the payload unsigned, as botocore does over Lambda's https (see
-bench/copier.py). Targets and modes take turns within each of ROUNDS rounds, after an unmeasured warm-up;
-throughput is the median run (the best beside it), CPU the median copier CPU per GiB, memory the highest.
+engine with its SHA-256 on the reading thread (the A/B of the hashing thread) and without it (what the
+manifest's hash costs); and one 4 GiB copy into each, for memory. Every S3 client leaves the payload
+unsigned, as botocore does over Lambda's https (see bench/copier.py). Targets and modes take turns within
+each of ROUNDS rounds, after an unmeasured warm-up; throughput is the median run (the best beside it), CPU
+the median copier CPU per GiB, memory the highest. The source's and the S3 server's CPU are measured too
+(from /proc): the three processes share the machine's cores, so the cores over their CPU per GiB summed is
+the fastest the engine's copy could run here (cpu_ceiling_mb_s).
 
 verify: a 1 GiB plain CSV backup (4 files, quoted values, newlines inside some) stored in a moto server
 in another process, verified by contact_jobs.verify, against reading each file and hashing it with
@@ -181,7 +184,7 @@ def _mb_s(run: dict[str, float]) -> float:
     return run["bytes"] / MIB / run["seconds"]
 
 
-COPY_MODES = ("baseline", "engine", "engine_inline", "source", "sink")
+COPY_MODES = ("baseline", "engine", "engine_inline", "engine_unhashed", "source", "sink")
 # Into moto, whose CPU is the ceiling, the hashing A/B says nothing and costs minutes: the null sink has it.
 # The source is the same server for both lines, measured among the null sink's rounds.
 MOTO_MODES = ("baseline", "engine", "sink")
@@ -197,6 +200,7 @@ class _Target:
     modes: tuple[str, ...]
     stored: Callable[[str], int]
     delete: Callable[[str], None]
+    server_pids: tuple[int, int] = (0, 0)  # the source's and this target's server: their CPU per copy
     runs: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {m: [] for m in COPY_MODES})
 
 
@@ -220,9 +224,18 @@ def _sink_target(endpoint: str, s3: Any) -> _Target:
     return _Target("copy_null_sink", endpoint, COPY_MODES, stored, delete)
 
 
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system, every thread) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _copied(target: _Target, mode: str, url: str, key: str) -> dict[str, float]:
-    """One copy into the target, checked there (every byte arrived), then deleted."""
+    """One copy into the target, checked there (every byte arrived), then deleted; with the CPU the
+    source's and the target's servers used meanwhile (the copier reports its own)."""
+    before = [_process_cpu_s(pid) for pid in target.server_pids]
     run = _copy(mode, url, target.endpoint, key)
+    run["servers_cpu_s"] = sum(_process_cpu_s(pid) for pid in target.server_pids) - sum(before)
     if mode != "source":
         if (size := target.stored(key)) != run["bytes"]:
             raise RuntimeError(f"{target.name} {mode}: {size} bytes stored, {run['bytes']} sent")
@@ -235,7 +248,7 @@ def _copy_stages() -> Iterator[tuple[str, list[_Target]]]:
     """The https export source, moto and the null sink, each in its own process."""
     moto_port = _free_port()
     with (
-        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)),
+        _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)) as moto,
         _process(sys.executable, "-m", "bench.source_server", *_tls_args()) as source,
         _process(sys.executable, "-m", "bench.s3_sink") as sink,
     ):
@@ -246,11 +259,16 @@ def _copy_stages() -> Iterator[tuple[str, list[_Target]]]:
         moto_endpoint = f"http://127.0.0.1:{moto_port}"
         _wait_for_port(moto_port)
         targets = []
-        for endpoint, make in ((moto_endpoint, _moto_target), (sink_endpoint, _sink_target)):
+        for endpoint, make, server in (
+            (moto_endpoint, _moto_target, moto),
+            (sink_endpoint, _sink_target, sink),
+        ):
             s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id="b", aws_secret_access_key="b")  # fmt: skip
             s3.create_bucket(Bucket=BUCKET)
-            targets.append(make(endpoint, s3))
+            target = make(endpoint, s3)
+            target.server_pids = (source.pid, server.pid)
+            targets.append(target)
         yield source_root, targets
 
 
@@ -280,8 +298,9 @@ def bench_copies() -> Iterator[dict[str, Any]]:
 
 
 def _big_copy(target: _Target, source: str) -> dict[str, Any]:
-    """The 4 GiB copy. moto answered its CompleteMultipartUpload with HTTP 500 (it joins the parts in
-    memory, twice): that is reported, not raised, and BENCH_MOTO_4096=0 skips it (minutes lost)."""
+    """The 4 GiB copy. moto joins the parts in memory (about 9 GiB of its RSS, minutes of its CPU), so the
+    copier waits for the answer (see bench/copier.py); a failure is reported, not raised, and
+    BENCH_MOTO_4096=0 skips it (minutes saved)."""
     if target.name == "copy" and os.environ.get("BENCH_MOTO_4096", "1") == "0":
         return {"peak_rss_mib_4096": None, "error_4096": "skipped (BENCH_MOTO_4096=0)"}
     try:
@@ -310,9 +329,20 @@ def _copy_line(target: _Target, big: dict[str, Any]) -> dict[str, Any]:
         "sink_mb_s": _median_mb_s(runs["sink"]),
         "cpu_s_per_gib": _cpu_s_per_gib(runs["engine"]),
         "baseline_cpu_s_per_gib": _cpu_s_per_gib(runs["baseline"]),
+        **_cpu_ceiling(runs["engine"]),
         **big,
         **(_inline_hash(runs["engine_inline"]) if runs["engine_inline"] else {}),
+        **(_unhashed(runs["engine_unhashed"]) if runs["engine_unhashed"] else {}),
     }
+
+
+def _cpu_ceiling(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """What the machine's cores allow the engine's copy: source server, copier and S3 server share them,
+    so a GiB costs the sum of their CPU; no copy runs faster than the cores divided by that sum."""
+    servers = statistics.median(run["servers_cpu_s"] / (run["bytes"] / GIB) for run in runs)
+    total = statistics.median(run["cpu_s"] / (run["bytes"] / GIB) for run in runs) + servers
+    cores = len(os.sched_getaffinity(0))
+    return {"servers_cpu_s_per_gib": round(servers, 2), "cpu_ceiling_mb_s": round(cores * 1024 / total, 1)}
 
 
 def _inline_hash(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -322,6 +352,12 @@ def _inline_hash(runs: list[dict[str, float]]) -> dict[str, Any]:
         "inline_hash_cpu_s_per_gib": _cpu_s_per_gib(runs),
         "inline_hash_mb_s_runs": [round(_mb_s(run), 1) for run in runs],
     }
+
+
+def _unhashed(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The engine without the manifest's SHA-256 (not a valid copy): what the hash costs, in time and CPU,
+    is the difference from ``mb_s`` and ``cpu_s_per_gib``; the rest of the engine against the baseline."""
+    return {"unhashed_mb_s": _median_mb_s(runs), "unhashed_cpu_s_per_gib": _cpu_s_per_gib(runs)}
 
 
 def _csv_source(size: int) -> Iterator[bytes]:
