@@ -11,6 +11,7 @@ from typing import Any
 from sandbox.contacts import EMAIL_DOMAIN
 from sandbox.fake_sendgrid import FakeSendGridOptions
 from sandbox.import_runner import ImportScenario, run_import
+from sandbox.restore_runner import TAMPERS, RoundTrip, run_round_trip
 from sandbox.runner import BackupScenario, Printer, run_backup
 from sandbox.stack import deployed_definition
 
@@ -150,6 +151,44 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+RESTORE_FIELDS = (
+    "status", "contacts_a", "contacts_b", "restored_equal", "mismatches", "mismatch_count", "files",
+    "provider_jobs", "notifications", "manifest_key", "verify_status", "restore_status",
+)  # fmt: skip
+VERIFY_FIELDS = ("status", "problems", "tampered", "restore_status", "manifest_key", "files", "notifications")
+
+
+def _round_trip_args(parser: argparse.ArgumentParser, restore: bool) -> None:
+    parser.add_argument("--contacts", type=int, default=2000, help="contacts seeded into account A")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    if restore:
+        parser.add_argument("--file-type", choices=["csv", "json"], default="csv")
+        parser.add_argument("--max-file-size-mb", type=int, default=None, help="split the backup's files")
+        parser.add_argument("--dry-run", action="store_true", help="plan the restore without sending")
+    else:
+        parser.add_argument("--tamper", choices=TAMPERS, default="none", help="break the backup first")
+
+
+def _round_trip(args: argparse.Namespace) -> dict[str, Any]:
+    if args.command == "restore":
+        scenario = RoundTrip(args.contacts, args.file_type, args.max_file_size_mb, dry_run=args.dry_run)
+    else:  # a tampered backup is also restored: the restore must refuse it
+        scenario = RoundTrip(args.contacts, tamper=args.tamper, restore=args.tamper != "none")
+    result = run_round_trip(scenario)
+    if args.command == "verify":
+        result["status"] = result["verify_status"]
+    return result
+
+
+def _round_trip_ok(args: argparse.Namespace, result: dict[str, Any]) -> bool:
+    """What the scenario promises: an intact backup verifies and restores equal; a tampered one is named."""
+    if args.command == "restore":
+        return bool(args.dry_run or result["restored_equal"]) and result["status"] == "restore.completed"
+    if args.tamper == "none":
+        return bool(result["status"] == "verify.completed")
+    return bool(result["status"] == "verify.failed" and result["restore_status"] == "restore.failed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,7 +200,15 @@ def main(argv: list[str] | None = None) -> int:
         commands.add_parser("serve", help="serve the local stack on 127.0.0.1 for the contact-jobs CLI")
     )
     commands.add_parser("cli-demo", help="serve the local stack and drive it with the contact-jobs CLI")
+    _round_trip_args(commands.add_parser("restore", help="back up account A, restore into an empty B"), True)
+    _round_trip_args(commands.add_parser("verify", help="back up, tamper as asked, verify"), False)
     args = parser.parse_args(argv)
+    if args.command in ("restore", "verify"):
+        result = _round_trip(args)
+        if args.json:
+            shown: tuple[str, ...] = RESTORE_FIELDS if args.command == "restore" else VERIFY_FIELDS
+            print(json.dumps({key: result.get(key) for key in shown}, default=str))
+        return 0 if _round_trip_ok(args, result) else 1
     if args.command == "serve":
         return _serve(args)
     if args.command == "cli-demo":

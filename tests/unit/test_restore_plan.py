@@ -109,3 +109,13 @@ def test_a_json_backup_file_without_contacts_is_refused(s3: Any) -> None:
     s3.put_object(Bucket="backups", Key="b/empty.json", Body=b"\n")
     with pytest.raises(InvalidImportFile, match="holds no contacts"):
         stage_json_as_csv(s3, "backups", "b/empty.json", False, "restores/r-1/staged/empty.csv")
+
+
+def test_a_field_every_file_needs_is_created_once() -> None:
+    plan = plan_columns(HEADER + HEADER, MANIFEST, TARGET, create_missing=True)
+    assert plan.create == (FieldDefinition("signup_day", "Date"),)
+
+
+def test_a_field_every_file_needs_is_created_once() -> None:
+    plan = plan_columns(HEADER + HEADER, MANIFEST, TARGET, create_missing=True)
+    assert plan.create == (FieldDefinition("signup_day", "Date"),)

@@ -98,8 +98,8 @@ def plan_columns(
         for definition in target.get(kind) or []
     }
     recorded = {f.name.lower(): f for f in manifest.field_definitions if not f.reserved}
-    missing = [recorded[c.strip().lower()] for c in header if c.strip().lower() in recorded]
-    missing = [field for field in missing if field.name.lower() not in known]
+    needed = dict.fromkeys(c.strip().lower() for c in header)  # every file repeats the header: once each
+    missing = [recorded[name] for name in needed if name in recorded and name not in known]
     if create_missing:
         return ColumnPlan(tuple(missing), ())
     warnings = tuple(
