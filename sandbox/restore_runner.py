@@ -79,6 +79,7 @@ def run_round_trip(scenario: RoundTrip, say: Printer = print) -> dict[str, Any]:
                 "provider_jobs": len(fake.imports),
                 "notifications": notifications,
                 "restore": restored,
+                "history": queue.histories,
             }
 
 
@@ -88,10 +89,12 @@ class Notifications:
     def __init__(self, stack: LocalStack, queue_url: str, say: Printer) -> None:
         self._stack, self._url, self._say = stack, queue_url, say
         self.received: list[dict[str, Any]] = []
+        self.histories: list[dict[str, Any]] = []  # every execution's, as Step Functions keeps it
 
     def after(self, ran: dict[str, Any]) -> dict[str, Any]:
         """The execution's outcome as its notification names it (``<operation>.<outcome>``)."""
         self._stack.recorder.wait_for_handlers()
+        self.histories.append(ran["history"])
         notes = received_notifications(self._stack, self._url)
         print_notifications(notes, self._say)
         self.received += notes

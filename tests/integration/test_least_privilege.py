@@ -29,6 +29,8 @@ def template_copy(tmp_path: Path, edit: Edit) -> Path:
 def without_action(function: str, sid: str, action: str) -> Edit:
     def edit(body: dict[str, Any]) -> None:
         for policy in body["Resources"][function]["Properties"]["Policies"]:
+            if isinstance(policy, dict) and "Ref" in policy:  # a shared managed policy: its document
+                policy = body["Resources"][policy["Ref"]]["Properties"].get("PolicyDocument", {})
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
                 if statement.get("Sid") == sid:
                     statement["Action"].remove(action)
@@ -77,7 +79,7 @@ def test_copy_export_file_without_put_object_fails_the_backup_with_access_denied
 
 
 def test_write_manifest_without_put_object_fails_and_the_discard_removes_the_copies_as_its_own_role(tmp_path):
-    edit = without_action("WriteManifestFunction", "CheckFilesWriteManifest", "s3:PutObject")
+    edit = without_action("WriteManifestFunction", "ReadFilesWriteManifest", "s3:PutObject")
     result = backup_with(template_copy(tmp_path, edit))
     assert result["status"] == "FAILED"
     error = only_notification(result)["message"]["error"]

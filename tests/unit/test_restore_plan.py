@@ -114,8 +114,3 @@ def test_a_json_backup_file_without_contacts_is_refused(s3: Any) -> None:
 def test_a_field_every_file_needs_is_created_once() -> None:
     plan = plan_columns(HEADER + HEADER, MANIFEST, TARGET, create_missing=True)
     assert plan.create == (FieldDefinition("signup_day", "Date"),)
-
-
-def test_a_field_every_file_needs_is_created_once() -> None:
-    plan = plan_columns(HEADER + HEADER, MANIFEST, TARGET, create_missing=True)
-    assert plan.create == (FieldDefinition("signup_day", "Date"),)
