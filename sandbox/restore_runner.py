@@ -42,45 +42,42 @@ class RoundTrip:
 def run_round_trip(scenario: RoundTrip, say: Printer = print) -> dict[str, Any]:
     """Seed A, back it up, tamper, verify, restore into an empty B: what happened, and whether B equals A."""
     options = FakeSendGridOptions(seed_contacts=scenario.contacts, export_ready_after_s=0.05)
-    with FakeSendGrid(options) as fake:
-        config = StackConfig(
-            api_key=options.api_key,
-            sendgrid_base_url=fake.base_url,
-            download_hosts=fake.download_host,
-            environment=scenario.environment or {},
-        )
-        with local_stack(config) as stack:
-            queue = Notifications(stack, subscribe_queue(stack), say)
-            result = _backed_up(stack, scenario, queue, say)
-            manifest_key = result["manifest_key"]
-            problems_planted = tamper(stack, result["files"], scenario.tamper)
-            verified = run_verify(stack, manifest_key, queue, say)
-            account_a = fake.account
-            account_b = SendGridAccount(custom_fields=())
-            account_b.written = True
-            fake.account = account_b
-            restored = run_restore(stack, manifest_key, scenario, queue, say) if scenario.restore else None
-            notifications = queue.received
-            mismatches = compare_accounts(account_a, account_b) if restored else []
-            return {
-                "status": (restored or verified)["outcome"],
-                "backup_status": result["status"],
-                "verify_status": verified["outcome"],
-                "restore_status": restored["outcome"] if restored else None,
-                "problems": verified["problems"],
-                "tampered": problems_planted,
-                "contacts_a": len(account_a),
-                "contacts_b": len(account_b),
-                "restored_equal": bool(restored) and not mismatches and len(account_a) == len(account_b),
-                "mismatches": [m.email for m in mismatches[:20]],
-                "mismatch_count": len(mismatches),
-                "manifest_key": manifest_key,
-                "files": result["files"],
-                "provider_jobs": len(fake.imports),
-                "notifications": notifications,
-                "restore": restored,
-                "history": queue.histories,
-            }
+    environment = scenario.environment or {}
+    with (
+        FakeSendGrid(options) as fake,
+        local_stack(StackConfig.for_sendgrid(fake, environment=environment)) as stack,
+    ):
+        queue = Notifications(stack, subscribe_queue(stack), say)
+        result = _backed_up(stack, scenario, queue, say)
+        manifest_key = result["manifest_key"]
+        problems_planted = tamper(stack, result["files"], scenario.tamper)
+        verified = run_verify(stack, manifest_key, queue, say)
+        account_a = fake.account
+        account_b = SendGridAccount(custom_fields=())
+        account_b.written = True
+        fake.account = account_b
+        restored = run_restore(stack, manifest_key, scenario, queue, say) if scenario.restore else None
+        notifications = queue.received
+        mismatches = compare_accounts(account_a, account_b) if restored else []
+        return {
+            "status": (restored or verified)["outcome"],
+            "backup_status": result["status"],
+            "verify_status": verified["outcome"],
+            "restore_status": restored["outcome"] if restored else None,
+            "problems": verified["problems"],
+            "tampered": problems_planted,
+            "contacts_a": len(account_a),
+            "contacts_b": len(account_b),
+            "restored_equal": bool(restored) and not mismatches and len(account_a) == len(account_b),
+            "mismatches": [m.email for m in mismatches[:20]],
+            "mismatch_count": len(mismatches),
+            "manifest_key": manifest_key,
+            "files": result["files"],
+            "provider_jobs": len(fake.imports),
+            "notifications": notifications,
+            "restore": restored,
+            "history": queue.histories,
+        }
 
 
 class Notifications:

@@ -217,12 +217,8 @@ def run_backup(scenario: BackupScenario, say: Printer = print) -> dict[str, Any]
     if scenario.rate_limit:
         options.rate_limit_every = 3
     with FakeSendGrid(options) as fake:
-        config = StackConfig(
-            api_key=options.api_key,
-            sendgrid_base_url=fake.base_url,
-            download_hosts=fake.download_host,
-            environment=scenario.environment or {},
-            time_scale=scenario.time_scale,
+        config = StackConfig.for_sendgrid(
+            fake, environment=scenario.environment or {}, time_scale=scenario.time_scale
         )
         if scenario.template:
             config.template = scenario.template

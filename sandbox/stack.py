@@ -58,6 +58,11 @@ class StackConfig:
     which50_api_key: str | None = None
     template: Path = TEMPLATE  # tests load a copy with a planted defect
 
+    @classmethod
+    def for_sendgrid(cls, fake: Any, **settings: Any) -> "StackConfig":
+        """A stack wired to a fake SendGrid: its key, its API and its download host."""
+        return cls(fake.options.api_key, fake.base_url, fake.download_host, **settings)
+
 
 @dataclass
 class LocalStack:

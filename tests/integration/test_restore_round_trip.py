@@ -78,10 +78,8 @@ def test_a_tampered_backup_fails_verify_naming_the_file_and_is_not_restored(tamp
 @pytest.fixture
 def served() -> Iterator[tuple[LocalStack, FakeSendGrid, Notifications]]:
     options = FakeSendGridOptions(seed_contacts=50, export_ready_after_s=0.0)
-    with FakeSendGrid(options) as fake:
-        config = StackConfig(options.api_key, fake.base_url, fake.download_host)
-        with local_stack(config) as stack:
-            yield stack, fake, Notifications(stack, subscribe_queue(stack), quiet)
+    with FakeSendGrid(options) as fake, local_stack(StackConfig.for_sendgrid(fake)) as stack:
+        yield stack, fake, Notifications(stack, subscribe_queue(stack), quiet)
 
 
 def _put(stack: LocalStack, key: str, body: bytes) -> None:
