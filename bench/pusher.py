@@ -1,5 +1,6 @@
 """One measured Which50 push of a whole CSV from S3, in its own process: ``engine`` (the import's send
-step: streamed from a byte cursor, batches of 10,000) or ``baseline`` (the file read whole, parsed with
+step: streamed from a byte cursor, batches of 10,000, each recorded in a progress table as deployed,
+here a DynamoDB table in the same moto server as S3) or ``baseline`` (the file read whole, parsed with
 csv.DictReader, then posted in the same batches). Prints one JSON line."""
 
 import argparse
@@ -7,6 +8,7 @@ import csv
 import io
 import math
 import time
+import uuid
 from typing import Any, cast
 
 import boto3
@@ -14,6 +16,7 @@ import boto3
 from bench.measured import arguments, report
 from contact_jobs.csvscan import header_names
 from contact_jobs.http import provider_session
+from contact_jobs.progress import ProgressStore
 from contact_jobs.providers.which50 import read_settings
 from contact_jobs.providers.which50.client import MAX_BATCH, Which50Auth, Which50Client
 from contact_jobs.providers.which50.imports import Which50Imports
@@ -39,6 +42,7 @@ def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
         + b"\n"
     )
     job = {
+        "job_id": f"bench-push-{uuid.uuid4().hex[:8]}",
         "source": {"bucket": args.bucket, "key": args.key, "gzipped": False},
         "target": str(LIST_ID),
         "field_mappings": header_names(header),
@@ -46,9 +50,26 @@ def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
         "rows": 0,
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
     }
-    record, _ = Which50Imports(client, read_settings()).send(cast(ImportJob, job), s3, math.inf)
+    progress = ProgressStore(_progress_table(args.endpoint))
+    record, _ = Which50Imports(client, read_settings(), progress).send(cast(ImportJob, job), s3, math.inf)
     assert record["done"], record
     return int(record["rows_sent"])
+
+
+def _progress_table(endpoint: str) -> Any:
+    """The import progress table, keyed as template.yaml keys it (created once per moto server)."""
+    dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    name = "bench-import-progress"
+    if name not in dynamodb.meta.client.list_tables()["TableNames"]:
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"},
+                                  {"AttributeName": "part", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"},
+                       {"AttributeName": "part", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+        )  # fmt: skip
+    return dynamodb.Table(name)
 
 
 def baseline(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from contact_jobs.errors import TransientError
+from contact_jobs.errors import ConfigurationError, TransientError
 
 STARTED = "started"  # the provider's job exists; what it holds is told by offset (Which50) or unknown
 SENT = "sent"  # everything for this part is with the provider
@@ -149,3 +149,10 @@ def _progress(item: dict[str, Any]) -> Progress:
 
 def _condition_failed(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def required(store: ProgressStore | None, provider: str) -> ProgressStore:
+    """The store a sending step records in: one built without it is misconfigured, never silently unsafe."""
+    if store is None:
+        raise ConfigurationError(f"sending a {provider} import needs the progress table")
+    return store

@@ -10,9 +10,10 @@ That part is not sent again (rows are applied at most once, never twice); the no
 from typing import Any
 
 from contact_jobs import csvscan
-from contact_jobs.errors import ConfigurationError, InvalidImportFile
+from contact_jobs.errors import InvalidImportFile
 from contact_jobs.imports import COUNTS, FieldMapping, part_mappings, part_source
 from contact_jobs.progress import SENT, Progress, ProgressStore
+from contact_jobs.progress import required as progress_required
 from contact_jobs.providers.sendgrid.client import IDENTIFIER_FIELDS, SendGridClient
 from contact_jobs.state import ImportJob, Part, PartResult, SendProgress, Upload
 from contact_jobs.streams import ExactBody, open_sized, part_chunks, read_chunks
@@ -84,9 +85,7 @@ class SendGridImports:
         return not finished
 
     def _store(self) -> ProgressStore:
-        if self._progress is None:
-            raise ConfigurationError("sending a SendGrid import needs the progress table")
-        return self._progress
+        return progress_required(self._progress, self.name)
 
     @staticmethod
     def _body(job: ImportJob, part: Part, s3: Any) -> ExactBody:

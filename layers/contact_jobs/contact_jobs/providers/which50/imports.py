@@ -15,6 +15,7 @@ from contact_jobs import csvscan
 from contact_jobs.errors import InvalidImportFile, RateLimited, TransientError
 from contact_jobs.imports import FieldMapping
 from contact_jobs.progress import Progress, ProgressStore
+from contact_jobs.progress import required as progress_required
 from contact_jobs.providers.which50.client import Which50Client, Which50Settings, Which50Status
 from contact_jobs.state import ImportJob, PartResult, SendProgress, Upload
 from contact_jobs.streams import open_at
@@ -101,14 +102,10 @@ class Which50Imports:
     def _resume(self, cursor: SendProgress, job: ImportJob, list_id: int) -> bool:
         """Bring the cursor to what was recorded (the state's copy may be older); True if ``/run`` was
         already called for this job."""
-        if self._progress is None:
-            if not cursor.get("import_job_id"):
-                cursor["import_job_id"] = self._create(job, list_id)
-            return bool(cursor.get("run_called"))
-        recorded = self._progress.get(job["job_id"], 0)
+        recorded = self._store().get(job["job_id"], 0)
         if recorded is None:
             created = str(cursor.get("import_job_id") or self._create(job, list_id))
-            recorded = self._progress.start(job["job_id"], 0, self.name, created, offset=cursor["offset"])
+            recorded = self._store().start(job["job_id"], 0, self.name, created, offset=cursor["offset"])
         self._adopt(cursor, recorded)
         return recorded.sent
 
@@ -122,8 +119,10 @@ class Which50Imports:
             cursor["offset"], cursor["rows_sent"] = recorded.offset, recorded.rows_sent
 
     def _record_run(self, job_id: str, cursor: SendProgress) -> None:
-        if self._progress is not None:
-            self._progress.finish(job_id, 0, str(cursor["import_job_id"]))
+        self._store().finish(job_id, 0, str(cursor["import_job_id"]))
+
+    def _store(self) -> ProgressStore:
+        return progress_required(self._progress, self.name)
 
     def _push_from(
         self, cursor: SendProgress, job: ImportJob, s3: Any, list_id: int, deadline: float
@@ -160,8 +159,7 @@ class Which50Imports:
         self._client.push(list_id, cursor["import_job_id"], batch)
         # Recorded before anything else happens: a retry of this step resumes after this batch. A
         # record already further on (another attempt) raises ProgressConflict and this attempt stops.
-        if self._progress is not None:
-            self._progress.advance(job_id, 0, end, cursor["rows_sent"] + len(batch))
+        self._store().advance(job_id, 0, end, cursor["rows_sent"] + len(batch))
         cursor["offset"] = end  # only once Which50 has accepted the batch
         cursor["rows_sent"] += len(batch)
 
