@@ -76,9 +76,9 @@ def outcome_lines(job: dict[str, Any]) -> list[str]:
     where = f"s3://{s3['bucket']}/" if s3.get("bucket") else ""
     for key in s3.get("errors_keys") or []:
         lines.append(f"rows the provider refused: {where}{key}")
-    if s3.get("manifest_key"):
-        lines.append(f"manifest: {where}{s3['manifest_key']}")
     lines += verify_lines(note.get("verify"))
+    if s3.get("manifest_key"):  # last: the line a person copies
+        lines.append(f"manifest: {where}{s3['manifest_key']}")
     if note.get("plan"):
         plan = note["plan"]
         lines.append(f"dry run, nothing sent: {plan['files']} files, {plan['contacts']} contacts, "
