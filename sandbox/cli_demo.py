@@ -168,7 +168,11 @@ def main() -> int:
     started = time.monotonic()
     print("== python -m sandbox serve: the local stack, served on 127.0.0.1 ==", flush=True)
     with served_process() as served, tempfile.TemporaryDirectory() as workdir:
-        code = drive(served, demo_steps(Path(workdir), served)) or round_trip(served)
+        try:
+            code = drive(served, demo_steps(Path(workdir), served)) or round_trip(served)
+        except (RuntimeError, subprocess.CalledProcessError, requests.RequestException) as exc:
+            print(f"demo step failed: {exc}", file=sys.stderr, flush=True)
+            code = 1
     outcome = "every step succeeded" if code == 0 else f"a step failed (exit code {code})"
     print(f"\ndemo over in {time.monotonic() - started:.0f} s: {outcome}", flush=True)
     return code

@@ -191,3 +191,18 @@ def test_misuse_exits_2_in_one_line(served, args, kind):
     document = json_of(result, schemas.ERROR)
     assert document["error"]["type"] == kind
     one_line_error(result)
+
+
+def test_a_manifest_that_is_not_json_is_listed_unverified_and_its_verify_fails(served):
+    s3, bucket = s3_client(served), backup_bucket(served)
+    prefix = "backups/sendgrid/2026/01/03/garbled/"
+    s3.put_object(Bucket=bucket, Key=prefix + "part-00000.csv", Body=b"email\na@example.com\n")
+    s3.put_object(Bucket=bucket, Key=prefix + "manifest.json", Body=b"{not json")
+    listed = json_of(run_cli(served, "backups", "--json"), schemas.BACKUPS)["backups"]
+    (row,) = [row for row in listed if row["id"] == "garbled"]
+    assert row["verified"] is False
+    assert "not JSON" in row["problem"]
+
+    result = run_cli(served, "verify", "garbled", "--watch", "--json")
+    assert result.returncode == 1, result.stderr
+    assert json_of(result, schemas.VERIFY)["job"]["notification"]["event_type"] == "verify.failed"
