@@ -61,7 +61,9 @@ def _console() -> Console:
 json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 watch_option = click.option("--watch", is_flag=True, help="follow the job until it ends")
 errored_option = click.option(
-    "--fail-on-errored", is_flag=True, help="exit 1 when an import ends import.errored (default: 0, warned)"
+    "--fail-on-errored",
+    is_flag=True,
+    help="exit 1 when the job ends errored: rows refused (default: 0, warned)",
 )
 
 
