@@ -27,7 +27,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 	asl gate-sam-validate gate-cfn-lint gate-asl gate-checkov gate-sam-build
 
 help:
-	@echo "make demo    an import and a backup end to end on the local stack"
+	@echo "make demo    serve the local stack and drive it with the contact-jobs CLI: import, backup, verify, restore"
 	@echo "make test    lint, the static gates (sam validate, cfn-lint, asl-validator, checkov, sam build), every test,"
 	@echo "             the layer's coverage (fails under the threshold in pyproject.toml)"
 	@echo "make test-fast  the unit and contract tests not marked slow (no stack, no gate): the inner loop"
@@ -56,7 +56,7 @@ $(NPM_STAMP): package.json package-lock.json
 	@touch $@
 
 demo: install
-	$(PY) -m sandbox demo
+	$(PY) -m sandbox cli-demo
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,8 +2,10 @@
 
 ``served_process`` starts ``python -m sandbox serve`` and stops it with SIGTERM; ``cli_command`` and
 ``cli_environment`` say how to run the CLI against it; ``drive`` runs a list of CLI commands, their output
-going to the terminal. ``python -m sandbox cli-demo`` is what ``make demo`` can become once restore and
-verify exist (issue 13 adds them to ``DEMO_STEPS``).
+going to the terminal. ``python -m sandbox cli-demo`` is what ``make demo`` runs: an import, a backup, a
+verify and a restore into an empty account, each with ``--watch``, then the two accounts compared.
+The account swap before the restore is the served stack's sandbox-only control (sandbox/serve_control.py),
+not a CLI command: the CLI has no local-only code path.
 """
 
 import json
@@ -15,10 +17,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from sandbox.contacts import import_csv
 from sandbox.template import ROOT
@@ -82,18 +87,44 @@ def cli_environment(served: dict[str, Any], **extra: str) -> dict[str, str]:
     return env
 
 
+def run_step(served: dict[str, Any], step: Sequence[str]) -> int:
+    """One CLI command as a person types it, its output to this terminal; its exit code."""
+    print(f"\n$ contact-jobs {' '.join(step)}", flush=True)
+    command = [*cli_command(), *step]  # the steps are this module's own
+    return subprocess.run(command, cwd=ROOT, env=cli_environment(served)).returncode  # noqa: S603
+
+
 def drive(served: dict[str, Any], steps: Sequence[Sequence[str]]) -> int:
     """Run each CLI command in turn (output to this terminal); the first non-zero exit code, else 0."""
     for step in steps:
-        print(f"\n$ contact-jobs {' '.join(step)}", flush=True)
-        command = [*cli_command(), *step]  # the steps are this module's own
-        code = subprocess.run(command, cwd=ROOT, env=cli_environment(served)).returncode  # noqa: S603
+        code = run_step(served, step)
         if code != 0:
             return code
     return 0
 
 
+def newest_backup(served: dict[str, Any]) -> str:
+    """The id of the newest complete backup, as a script would read it: `contact-jobs backups --json`."""
+    command = [*cli_command(), "backups", "--json"]
+    listed = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, env=cli_environment(served), capture_output=True, text=True, check=True
+    )
+    complete = [row for row in json.loads(listed.stdout)["backups"] if row["complete"]]
+    if not complete:
+        raise RuntimeError("the backup left no complete backup to verify")
+    return str(complete[0]["id"])
+
+
+def control(served: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """A sandbox-only control of the served stack (sandbox/serve_control.py): not the CLI, not AWS."""
+    answer = requests.request(method, served["control_url"] + path, timeout=60)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
 def demo_steps(workdir: Path, served: dict[str, Any]) -> list[list[str]]:
+    """The steps up to the backup; the rest (verify, restore) need the backup's id."""
     contacts = workdir / "spring.csv"
     contacts.write_bytes(import_csv(2000, 3))
     return [
@@ -101,12 +132,47 @@ def demo_steps(workdir: Path, served: dict[str, Any]) -> list[list[str]]:
         ["import", str(contacts), "--provider", "sendgrid", "--list", served["sendgrid_list_id"], "--watch"],
         ["backup", "--watch"],
         ["backups"],
-        # issue 13: ["verify", "<backup id>", "--watch"], ["restore", "<backup id>", "--list", "…", "--watch"]
     ]
+
+
+def round_trip(served: dict[str, Any]) -> int:
+    """Verify the newest backup, restore it into an empty account, and compare the two accounts."""
+    backup_id = newest_backup(served)
+    code = run_step(served, ["verify", backup_id, "--watch"])
+    if code != 0:
+        return code
+    print("\n== sandbox only (not the CLI): the fake SendGrid's account is swapped for an empty one ==")
+    swapped = control(served, "POST", "/sendgrid/account/empty")
+    print(f"account A ({swapped['contacts_kept']} contacts) put aside; account B is empty", flush=True)
+    restore = ["restore", backup_id, "--list", served["sendgrid_list_id"], "--create-missing-fields"]
+    code = drive(served, [[*restore, "--watch"], ["backups"]])
+    if code != 0:
+        return code
+    compared = control(served, "GET", "/sendgrid/account/compare")
+    print(
+        f"\naccount B holds {compared['contacts_now']} contacts, A held {compared['contacts_kept']}; "
+        f"B equals A field by field: {compared['equal']}"
+        + (
+            f" ({compared['mismatch_count']} differ, e.g. {compared['mismatches'][:3]})"
+            if not compared["equal"]
+            else ""
+        ),
+        flush=True,
+    )
+    return 0 if compared["equal"] else 1
 
 
 def main() -> int:
     if shutil.which("contact-jobs") is None and not Path(sys.executable).with_name("contact-jobs").exists():
         print("(contact-jobs is not installed in this environment: running python -m contact_jobs_cli)")
+    started = time.monotonic()
+    print("== python -m sandbox serve: the local stack, served on 127.0.0.1 ==", flush=True)
     with served_process() as served, tempfile.TemporaryDirectory() as workdir:
-        return drive(served, demo_steps(Path(workdir), served))
+        try:
+            code = drive(served, demo_steps(Path(workdir), served)) or round_trip(served)
+        except (RuntimeError, subprocess.CalledProcessError, requests.RequestException) as exc:
+            print(f"demo step failed: {exc}", file=sys.stderr, flush=True)
+            code = 1
+    outcome = "every step succeeded" if code == 0 else f"a step failed (exit code {code})"
+    print(f"\ndemo over in {time.monotonic() - started:.0f} s: {outcome}", flush=True)
+    return code

@@ -49,6 +49,7 @@ from sandbox.fake_which50 import KNOWN_LIST as WHICH50_LIST
 from sandbox.fake_which50 import FakeWhich50, FakeWhich50Options
 from sandbox.import_runner import object_created_event
 from sandbox.runner import schedule_input
+from sandbox.serve_control import control_server
 from sandbox.stack import LocalStack, StackConfig, local_stack
 from sandbox.template import ACCOUNT_ID, REGION, ROOT, STACK_NAME, Template
 
@@ -81,6 +82,7 @@ class Served:
     secret_access_key: str
     sendgrid_list_id: str
     which50_list_id: str
+    control_url: str = ""  # sandbox-only controls (sandbox/serve_control.py); never used by the CLI
 
     def document(self) -> dict[str, str]:
         return {
@@ -91,6 +93,7 @@ class Served:
             "aws_secret_access_key": self.secret_access_key,
             "sendgrid_list_id": self.sendgrid_list_id,
             "which50_list_id": self.which50_list_id,
+            "control_url": self.control_url,
         }
 
     def instructions(self) -> str:
@@ -106,6 +109,8 @@ class Served:
                 f"  (or export CONTACT_JOBS_ENDPOINT_URL={self.endpoint_url})",
                 f"Lists the fake providers know: SendGrid {self.sendgrid_list_id}, "
                 f"Which50 {self.which50_list_id}",
+                f"Sandbox controls (not AWS; e.g. an empty SendGrid account to restore into): "
+                f"{self.control_url}",
                 "Ctrl-C stops it.",
             ]
         )
@@ -157,10 +162,12 @@ def served_stack(options: ServeOptions) -> Iterator[Served]:
             _create_alarms(stack.template)
             _create_stack_record(stack.template, options.stack_name)
             key_id, secret = _operator_key()
+            control_url = cleanup.enter_context(control_server(sendgrid))
             endpoint_url = cleanup.enter_context(_moto_server(options.port))
             yield Served(
-                endpoint_url, REGION, options.stack_name, key_id, secret, SENDGRID_LIST, str(WHICH50_LIST)
-            )
+                endpoint_url, REGION, options.stack_name, key_id, secret, SENDGRID_LIST, str(WHICH50_LIST),
+                control_url,
+            )  # fmt: skip
 
 
 @contextmanager

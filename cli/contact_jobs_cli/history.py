@@ -59,6 +59,9 @@ def _input(described: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+row_input = _input  # the execution's input, as the CLI's restore compares a repeated request with it
+
+
 def _details(event: dict[str, Any]) -> dict[str, Any]:
     """An event's one ``…EventDetails`` object (its name depends on the event's type)."""
     found: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})

@@ -1,14 +1,16 @@
 """contact-jobs: operate a contact-jobs stack (deployed, or the local one from `python -m sandbox serve`).
 
 Every command takes --json (one JSON document on stdout; schemas in contact_jobs_cli/schemas.py). Exit
-codes: 0 success; 1 the job failed, or the command could not do its work (credentials, stack, endpoint);
-2 a usage error. An import whose rows the provider partly refused (import.errored) exits 0 with a warning,
-or 1 with --fail-on-errored.
+codes: 0 success; 1 the job failed (import.failed, backup.failed or errored, verify.failed, restore.failed),
+or the command could not do its work (credentials, stack, endpoint); 2 a usage error. An import or restore
+whose rows the provider partly refused (import.errored, restore.errored) exits 0 with a warning, or 1 with
+--fail-on-errored.
 """
 
 import gzip
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import click
 from rich.console import Console
 from rich.table import Table
@@ -58,7 +61,9 @@ def _console() -> Console:
 json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 watch_option = click.option("--watch", is_flag=True, help="follow the job until it ends")
 errored_option = click.option(
-    "--fail-on-errored", is_flag=True, help="exit 1 when an import ends import.errored (default: 0, warned)"
+    "--fail-on-errored",
+    is_flag=True,
+    help="exit 1 when the job ends errored: rows refused (default: 0, warned)",
 )
 
 
@@ -174,7 +179,9 @@ def _print_jobs(rows: list[dict[str, Any]], title: str) -> None:
 
 @cli.command(help="Recent jobs, newest first.")
 @click.option("--failed", is_flag=True, help="only jobs that failed, timed out or were aborted")
-@click.option("--operation", type=click.Choice(["import", "backup"]), help="only this operation")
+@click.option(
+    "--operation", type=click.Choice(["import", "backup", "verify", "restore"]), help="only this operation"
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @json_option
 @click.pass_obj
@@ -319,7 +326,8 @@ def _finish(
     if job_document["status"] != "SUCCEEDED" or outcome == "failed":
         sys.exit(FAILED)
     if outcome == "errored":
-        click.echo("warning: the provider refused some rows (import.errored); see the error report", err=True)
+        event = (job_document.get("notification") or {}).get("event_type") or "errored"
+        click.echo(f"warning: the provider refused some rows ({event}); see the error report", err=True)
         if fail_on_errored:
             sys.exit(FAILED)
 
@@ -368,42 +376,47 @@ def backups(obj: Context, as_json: bool) -> None:
     _emit({"backups": rows}, as_json, lambda: _print_backups(rows))
 
 
-def _backups(stack: Stack) -> list[dict[str, Any]]:
-    s3, bucket = stack.client("s3"), stack.output("BackupBucketName")
+def _folders(s3: Any, bucket: str) -> dict[str, list[str]]:
+    """Each backup's prefix and the keys under it."""
     folders: dict[str, list[str]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=BACKUP_PREFIX):
         for item in page.get("Contents", []):
             parts = item["Key"].split("/")  # backups/<provider>/<yyyy>/<mm>/<dd>/<job>/...
             if len(parts) > 6 and not parts[5].endswith(".discarded"):
                 folders.setdefault("/".join(parts[:6]) + "/", []).append(item["Key"])
-    rows = []
-    for prefix, keys in folders.items():
-        manifest_key = prefix + "manifest.json"
-        manifest = (
-            json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
-            if manifest_key in keys
-            else None
-        )
-        parts = prefix.split("/")
-        rows.append({
-            "id": parts[5], "provider": parts[1], "date": "-".join(parts[2:5]), "prefix": prefix,
-            "complete": manifest is not None, "manifest_key": manifest_key if manifest else None,
-            "completed_at": (manifest or {}).get("completed_at"),
-            "contacts": (manifest or {}).get("contact_count"),
-            "files": len(manifest["files"]) if manifest else len(keys),
-            "bytes": _total_bytes(manifest),
-            "verified": None,  # issue 13 (verify) records the verification; not built yet
-        })  # fmt: skip
+    return folders
+
+
+def _backups(stack: Stack) -> list[dict[str, Any]]:
+    s3, bucket = stack.client("s3"), stack.output("BackupBucketName")
+    rows = [_backup_row(s3, bucket, prefix, keys) for prefix, keys in _folders(s3, bucket).items()]
     rows.sort(key=lambda row: (row["date"], row["completed_at"] or ""), reverse=True)
     return rows
 
 
-def _total_bytes(manifest: dict[str, Any] | None) -> int | None:
-    """Schema 1 states total_bytes; a manifest that does not is summed from its files."""
-    if manifest is None:
-        return None
-    stated = manifest.get("total_bytes")
-    return int(stated) if stated is not None else sum(int(entry["bytes"]) for entry in manifest["files"])
+def _backup_row(s3: Any, bucket: str, prefix: str, keys: list[str]) -> dict[str, Any]:
+    """One backup, as its manifest (read by the layer's parser) states it. ``verified``: true when the
+    manifest carries every file's row count, which the layer writes only once a verify has passed; false
+    when the manifest cannot be read (no verify or restore could use it); null when never verified."""
+    key = layer.manifest_key(prefix)
+    manifest, problem = None, None
+    if key in keys:
+        try:
+            manifest = layer.parse_manifest(key, s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except layer.BackupUnreadable as exc:
+            problem = str(exc)
+    parts = prefix.split("/")
+    verified = layer.verified_by_row_counts(manifest) or None if manifest else (False if problem else None)
+    return {
+        "id": parts[5], "provider": parts[1], "date": "-".join(parts[2:5]), "prefix": prefix,
+        "complete": key in keys, "manifest_key": key if key in keys else None,
+        "completed_at": manifest.completed_at if manifest else None,
+        "contacts": manifest.contact_count if manifest else None,
+        "files": len(manifest.files) if manifest else len(keys),
+        "bytes": manifest.total_bytes if manifest else None,
+        "verified": verified, "schema_version": manifest.schema_version if manifest else None,
+        "problem": problem,
+    }  # fmt: skip
 
 
 def _or_dash(value: Any) -> str:
@@ -415,14 +428,156 @@ def _print_backups(rows: list[dict[str, Any]]) -> None:
     for column in ("id", "date", "contacts", "files", "bytes", "complete", "verified"):
         table.add_column(column)
     for row in rows:
-        verified = "not yet" if row["verified"] is None else str(row["verified"])
+        verified = {None: "not yet", True: "yes", False: "no (manifest unreadable)"}[row["verified"]]
         complete = "yes" if row["complete"] else "no (no manifest)"
         table.add_row(row["id"], row["date"], _or_dash(row["contacts"]), str(row["files"]),
                       _or_dash(row["bytes"]), complete, verified)  # fmt: skip
     _console().print(table if rows else "backups: none")
 
 
-# Issue 13 adds `verify ID [--watch]` and `restore ID --list L [...]` here, with cli.add_command(...).
+# verify, restore ---------------------------------------------------------------------------------------
+
+BACKUP_ID_HELP = "ID: a backup id as `contact-jobs backups` lists it, or its manifest key or prefix."
+NAME_LIMIT = 80  # Step Functions execution names
+UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class FoundBackup:
+    id: str
+    provider: str
+    manifest_key: str
+
+
+def _find_backup(stack: Stack, given: str) -> FoundBackup:
+    """The backup a person names, by id or by key; one line saying what to do when there is none."""
+    s3, bucket = stack.client("s3"), stack.output("BackupBucketName")
+    hint = "list backups with `contact-jobs backups`"
+    if "/" in given:
+        key = layer.manifest_key(given)
+        parts = key.split("/")
+        if not key.startswith(BACKUP_PREFIX) or len(parts) < 7 or not _exists(s3, bucket, key):
+            raise CliError("BackupNotFound", f"no manifest at s3://{bucket}/{key}: {hint}", USAGE)
+        return FoundBackup(parts[5], parts[1], key)
+    prefixes = [prefix for prefix in _folders(s3, bucket) if prefix.split("/")[5] == given]
+    if not prefixes:
+        raise CliError("BackupNotFound", f"backup {given!r} not found in s3://{bucket}: {hint}", USAGE)
+    if len(prefixes) > 1:
+        raise CliError("BackupAmbiguous", f"backup id {given!r} names {len(prefixes)} backups "
+                       f"({', '.join(prefixes)}): give the prefix of the one you mean", USAGE)  # fmt: skip
+    key = layer.manifest_key(prefixes[0])
+    if not _exists(s3, bucket, key):
+        raise CliError("BackupIncomplete", f"backup {given!r} has no manifest (it did not complete): "
+                       f"nothing to verify or restore; {hint}", USAGE)  # fmt: skip
+    return FoundBackup(given, prefixes[0].split("/")[1], key)
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+@cli.command(help=f"Read a backup back from S3 and check every file against its manifest. {BACKUP_ID_HELP}")
+@click.argument("backup_id", metavar="ID")
+@watch_option
+@json_option
+@click.pass_obj
+def verify(obj: Context, backup_id: str, watch: bool, as_json: bool) -> None:
+    stack = obj.stack()
+    with aws_errors(obj.target):
+        found = _find_backup(stack, backup_id)
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        job_part = UNSAFE_NAME.sub("-", found.id)[: NAME_LIMIT - len(stamp) - len("verify--")]
+        name = f"verify-{job_part}-{stamp}"
+        request = {"operation": "verify", "manifest_key": found.manifest_key}
+        sfn = stack.client("stepfunctions")
+        started = sfn.start_execution(stateMachineArn=stack.output("StateMachineArn"), name=name,
+                                      input=json.dumps(request))  # fmt: skip
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+        document = _started_document(described, request, joined=False)
+        _follow(obj, stack, document, described, watch, as_json, fail_on_errored=True)
+
+
+@cli.command(help="Put a backup's contacts back into the provider's account (the backup is verified "
+             f"first; a repeated request joins the same job). {BACKUP_ID_HELP}")  # fmt: skip
+@click.argument("backup_id", metavar="ID")
+@click.option(
+    "--list", "list_id", required=True,
+    help=f"the list to add the contacts to ({layer.NO_RESTORE_LIST}: none, the account only)",
+)  # fmt: skip
+@click.option("--create-missing-fields", is_flag=True, help="create custom fields the account lacks")
+@click.option("--dry-run", is_flag=True, help="the plan only: files, contacts, imports, column mapping")
+@watch_option
+@errored_option
+@json_option
+@click.pass_obj
+def restore(obj: Context, backup_id: str, list_id: str, create_missing_fields: bool, dry_run: bool,
+            watch: bool, fail_on_errored: bool, as_json: bool) -> None:  # fmt: skip
+    stack = obj.stack()
+    with aws_errors(obj.target):
+        found = _find_backup(stack, backup_id)
+        if found.provider not in layer.RESTORABLE:
+            raise CliError("ProviderCannotRestore", f"backup {found.id} is of {found.provider}, which "
+                           f"cannot restore (restorable: {', '.join(layer.RESTORABLE)})", USAGE)  # fmt: skip
+        request = {"operation": "restore", "provider": found.provider, "manifest_key": found.manifest_key,
+                   "list_id": list_id, "create_missing_fields": create_missing_fields,
+                   "dry_run": dry_run}  # fmt: skip
+        target = None if list_id == layer.NO_RESTORE_LIST else list_id
+        name = layer.restore_execution_name(found.provider, found.manifest_key, target)
+        described, joined = _start_or_join(stack, name, request)
+        document = _started_document(described, request, joined)
+        _follow(obj, stack, document, described, watch, as_json, fail_on_errored)
+
+
+def _start_or_join(stack: Stack, name: str, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """One restore per backup and target: its name says so. An execution of that name is joined (followed)
+    when it asked the same; one that asked otherwise (a dry run, other flags) is named, not joined."""
+    sfn, machine = stack.client("stepfunctions"), stack.output("StateMachineArn")
+    try:
+        described = history.describe(sfn, machine, name)
+    except CliError:
+        try:
+            sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(request))
+            return history.describe(sfn, machine, name), False
+        except sfn.exceptions.ExecutionAlreadyExists:  # started meanwhile by the same request elsewhere
+            described = history.describe(sfn, machine, name)
+    asked = history.row_input(described)
+    differs = [flag for flag in ("dry_run", "create_missing_fields") if asked.get(flag) != request[flag]]
+    if differs:
+        what = ", ".join(f"{flag}={str(asked.get(flag)).lower()}" for flag in differs)
+        raise CliError(
+            "RestoreAlreadyRequested",
+            f"this backup's restore into list {request['list_id']} already ran as {described['name']} "
+            f"({what}; {described['status']}): one restore per backup and list; "
+            f"see it with `contact-jobs job {described['name']}`",
+        )
+    return described, True
+
+
+def _started_document(described: dict[str, Any], request: dict[str, Any], joined: bool) -> dict[str, Any]:
+    return {"execution_name": described["name"], "execution_arn": described["executionArn"],
+            "manifest_key": request["manifest_key"], "input": request, "joined": joined,
+            "job": None}  # fmt: skip
+
+
+def _follow(obj: Context, stack: Stack, document: dict[str, Any], described: dict[str, Any], watch: bool,
+            as_json: bool, fail_on_errored: bool) -> None:  # fmt: skip
+    """Name the job; with --watch, follow it and exit as its outcome says."""
+    operation, name = document["input"]["operation"], document["execution_name"]
+    verb = "joined (already requested)" if document["joined"] else "started"
+    if not watch:
+        _emit(document, as_json, lambda: click.echo(
+            f"{operation} {name} {verb}; follow it with: contact-jobs job {name}"))  # fmt: skip
+        return
+    if not as_json:
+        click.echo(f"{operation} {name} {verb} for {document['manifest_key']}")
+    document["job"] = watch_module.follow(stack.client("stepfunctions"), described, show=not as_json)
+    _finish(document, document["job"], as_json, fail_on_errored)
 
 
 def main(argv: list[str] | None = None) -> int:

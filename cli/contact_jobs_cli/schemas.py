@@ -134,10 +134,72 @@ BACKUPS: dict[str, Any] = {
                     "contacts": {"type": ["integer", "null"]},
                     "files": {"type": "integer"},
                     "bytes": {"type": ["integer", "null"]},
-                    "verified": {"type": ["boolean", "null"]},  # null: not verified (issue 13)
+                    # true: a verify passed (the manifest carries the row counts only a passing verify
+                    # writes); false: the manifest cannot be read; null: never verified (or schema 1)
+                    "verified": {"type": ["boolean", "null"]},
+                    "schema_version": NULLABLE_STRING,
+                    "problem": NULLABLE_STRING,  # why the manifest cannot be read
                 },
             },
         }
+    },
+}
+
+VERIFY_OBJECT: dict[str, Any] = {
+    "type": ["object", "null"],
+    "required": ["verified", "manifest_key", "files", "bytes", "rows", "problem_count", "problems"],
+    "properties": {
+        "verified": {"type": "boolean"},
+        "problem_count": {"type": "integer"},
+        "problems": {
+            "type": "array",
+            "items": {"type": "object", "required": ["file", "problem"]},
+        },
+    },
+}
+
+# verify and restore: the execution started (or, for a restore, joined) and, with --watch, the job. The
+# job's notification carries ``verify`` (VERIFY_OBJECT); a dry run's also ``dry_run`` and ``plan``.
+STARTED: dict[str, Any] = {
+    "type": "object",
+    "required": ["execution_name", "execution_arn", "manifest_key", "input", "joined", "job"],
+    "properties": {
+        "manifest_key": {"type": "string"},
+        "input": {"type": "object", "required": ["operation", "manifest_key"]},
+        "joined": {"type": "boolean"},  # restore: an execution of the same request already existed
+        "job": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    **JOB,
+                    "properties": {
+                        **JOB["properties"],
+                        "notification": {
+                            **JOB["properties"]["notification"],
+                            "properties": {"verify": VERIFY_OBJECT, "plan": {"type": "object"}},
+                        },
+                    },
+                },
+            ]
+        },
+    },
+}
+VERIFY = STARTED
+RESTORE: dict[str, Any] = {
+    **STARTED,
+    "properties": {
+        **STARTED["properties"],
+        "input": {
+            "type": "object",
+            "required": [
+                "operation",
+                "provider",
+                "manifest_key",
+                "list_id",
+                "create_missing_fields",
+                "dry_run",
+            ],
+        },
     },
 }
 
@@ -154,4 +216,6 @@ BY_COMMAND = {
     "import": IMPORT,
     "backup": BACKUP,
     "backups": BACKUPS,
+    "verify": VERIFY,
+    "restore": RESTORE,
 }

@@ -72,10 +72,32 @@ def outcome_lines(job: dict[str, Any]) -> list[str]:
         lines.append(f"error: {job['error'].get('type')}: {job['error'].get('message')}")
     for warning in note.get("warnings") or []:
         lines.append(f"warning: {warning}")
-    for key in (note.get("s3") or {}).get("errors_keys") or []:
-        lines.append(f"rows the provider refused: s3://{note['s3']['bucket']}/{key}")
-    if note.get("s3", {}).get("manifest_key"):
-        lines.append(f"manifest: s3://{note['s3']['bucket']}/{note['s3']['manifest_key']}")
+    s3 = note.get("s3") or {}
+    where = f"s3://{s3['bucket']}/" if s3.get("bucket") else ""
+    for key in s3.get("errors_keys") or []:
+        lines.append(f"rows the provider refused: {where}{key}")
+    lines += verify_lines(note.get("verify"))
+    if s3.get("manifest_key"):  # last: the line a person copies
+        lines.append(f"manifest: {where}{s3['manifest_key']}")
+    if note.get("plan"):
+        plan = note["plan"]
+        lines.append(f"dry run, nothing sent: {plan['files']} files, {plan['contacts']} contacts, "
+                     f"{plan['imports']} imports")  # fmt: skip
+        columns = ", ".join(f"{c} -> {f or 'skipped'}" for c, f in (plan.get("columns") or {}).items())
+        lines.append(f"columns: {columns}" if columns else "columns: none")
+    return lines
+
+
+def verify_lines(verified: dict[str, Any] | None) -> list[str]:
+    """What reading the backup back found: the totals, or each file that does not match and how."""
+    if not verified:
+        return []
+    if verified.get("verified"):
+        rows = f", {verified['rows']} rows" if verified.get("rows") is not None else ""
+        size = f"{verified.get('bytes') or 0:,} bytes"
+        return [f"verified: {verified['files']} files, {size}{rows} as the manifest states"]
+    lines = [f"NOT verified: {verified.get('problem_count', 0)} problems"]
+    lines += [f"  {problem['file']}: {problem['problem']}" for problem in verified.get("problems") or []]
     return lines
 
 

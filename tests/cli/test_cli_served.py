@@ -171,10 +171,11 @@ def test_backup_watch_then_backups_job_and_jobs_report_it(served):
     listed = json_of(run_cli(served, "backups", "--json"), schemas.BACKUPS)["backups"]
     (row,) = [row for row in listed if row["id"] == started["execution_name"]]
     assert row["complete"]
-    assert row["contacts"] == 2000
-    assert row["verified"] is None
+    # The fake account exports what earlier imports put in it (issue 13), so the count is the backup's own
+    assert row["contacts"] == started["job"]["counts"]["contacts"]
+    assert row["verified"] is True  # the backup's own verify (VerifyAfterBackup) wrote the row counts
     job = json_of(run_cli(served, "job", started["execution_name"], "--json"), schemas.JOB)
-    assert job["states"][0]["name"] == "WhichOperation"
+    assert "WhichOperation" in [state["name"] for state in job["states"]]  # after RecordExecution (main)
     assert job["outcome"] == "completed"
     jobs = json_of(run_cli(served, "jobs", "--operation", "backup", "--json"), schemas.JOBS)["jobs"]
     assert started["execution_name"] in [item["name"] for item in jobs]
