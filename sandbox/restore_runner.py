@@ -159,6 +159,6 @@ def run_restore(
         "create_missing_fields": scenario.create_missing_fields,
         "dry_run": scenario.dry_run,
     }
-    name = restore_execution_name("sendgrid", manifest_key, None)
+    name = restore_execution_name("sendgrid", manifest_key, None, scenario.dry_run)
     ran = run_execution(stack, name, request, say)
     return {**queue.after(ran), "execution_name": name, "states": ran["states"]}

@@ -528,7 +528,7 @@ def restore(obj: Context, backup_id: str, list_id: str, create_missing_fields: b
                    "list_id": list_id, "create_missing_fields": create_missing_fields,
                    "dry_run": dry_run}  # fmt: skip
         target = None if list_id == layer.NO_RESTORE_LIST else list_id
-        name = layer.restore_execution_name(found.provider, found.manifest_key, target)
+        name = layer.restore_execution_name(found.provider, found.manifest_key, target, dry_run)
         described, joined = _start_or_join(stack, name, request)
         document = _started_document(described, request, joined)
         _follow(obj, stack, document, described, watch, as_json, fail_on_errored)

@@ -62,6 +62,7 @@ def test_one_backup_and_target_give_one_execution_name() -> None:
     assert name == restore_execution_name("sendgrid", MANIFEST_KEY, "list-1")
     assert name != restore_execution_name("sendgrid", MANIFEST_KEY, "list-2")
     assert name != restore_execution_name("sendgrid", MANIFEST_KEY, None)
+    assert name != restore_execution_name("sendgrid", MANIFEST_KEY, "list-1", dry_run=True)
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name)
     assert name.startswith("restore-sendgrid-backup-2026-12-01")
 

@@ -71,13 +71,18 @@ def _flag(state: WorkflowState | dict[str, Any], name: str) -> bool:
     return value
 
 
-def restore_execution_name(provider: str, manifest_key: str, list_id: str | None) -> str:
-    """One name per (backup, target): a repeated request joins the execution or is refused by name.
-    Readable where it fits, unique through a digest of the whole."""
+def restore_execution_name(
+    provider: str, manifest_key: str, list_id: str | None, dry_run: bool = False
+) -> str:
+    """One name per (backup, target) and per dry run: a repeated request joins the execution or is refused
+    by name, and a dry run never takes the name of the restore it plans. Readable where it fits, unique
+    through a digest of the whole."""
     target = list_id or NO_LIST
-    digest = hashlib.sha256(f"{provider}\n{manifest_key}\n{target}".encode()).hexdigest()[:16]
+    plan = "\nplan" if dry_run else ""
+    digest = hashlib.sha256(f"{provider}\n{manifest_key}\n{target}{plan}".encode()).hexdigest()[:16]
     job = manifest_key.rstrip("/").removesuffix("/manifest.json").rsplit("/", 1)[-1]
-    readable = UNSAFE_NAME.sub("-", f"restore-{provider}-{job}").strip("-")
+    kind = "plan" if dry_run else "restore"
+    readable = UNSAFE_NAME.sub("-", f"{kind}-{provider}-{job}").strip("-")
     return f"{readable[: NAME_LIMIT - len(digest) - 1]}-{digest}"
 
 
@@ -157,7 +162,9 @@ def prepare(
     the provider's limits): fields created first if asked, columns mapped per file, the target checked.
     With ``dry_run`` nothing is created or staged: the job is the plan."""
     request = restore_request(state, RESTORABLE)
-    expected = restore_execution_name(request.provider, request.manifest_key, request.list_id)
+    expected = restore_execution_name(
+        request.provider, request.manifest_key, request.list_id, request.dry_run
+    )
     if execution["name"] != expected:
         raise InvalidRequest(
             f"a restore of this backup into this target runs as the execution named {expected!r} (one "
