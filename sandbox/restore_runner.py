@@ -36,6 +36,7 @@ class RoundTrip:
     create_missing_fields: bool = True
     tamper: str = "none"  # what is done to the backup before it is verified (and restored)
     restore: bool = True
+    target_fields: tuple[tuple[str, str], ...] = ()  # custom fields account B has before the restore
     environment: dict[str, str] | None = None
 
 
@@ -53,7 +54,7 @@ def run_round_trip(scenario: RoundTrip, say: Printer = print) -> dict[str, Any]:
         problems_planted = tamper(stack, result["files"], scenario.tamper)
         verified = run_verify(stack, manifest_key, queue, say)
         account_a = fake.account
-        account_b = SendGridAccount(custom_fields=())
+        account_b = SendGridAccount(custom_fields=scenario.target_fields)
         account_b.written = True
         fake.account = account_b
         restored = run_restore(stack, manifest_key, scenario, queue, say) if scenario.restore else None

@@ -33,6 +33,18 @@ def test_an_ndjson_backup_is_converted_to_csv_and_restores_field_by_field():
     assert result["contacts_b"] == 6_000
 
 
+def test_rows_the_target_refuses_make_the_restore_errored_with_its_reports_under_the_restore():
+    # B already has "birthday" as a Number: A's dates do not fit it, and SendGrid refuses those rows.
+    result = run_round_trip(RoundTrip(contacts=300, target_fields=(("birthday", "Number"),)), quiet)
+    assert result["restore_status"] == "restore.errored"
+    message = result["restore"]["message"]
+    assert message["counts"]["errored"] > 0
+    assert message["counts"]["created"] + message["counts"]["errored"] == 300
+    name = result["restore"]["execution_name"]
+    assert message["s3"]["errors_keys"]
+    assert all(key.startswith(f"restores/{name}/errors/") for key in message["s3"]["errors_keys"])
+
+
 def test_a_dry_run_notifies_its_plan_and_sends_nothing():
     result = run_round_trip(RoundTrip(contacts=500, dry_run=True), quiet)
     assert result["restore_status"] == "restore.completed"
