@@ -22,8 +22,8 @@ def test_the_benchmark_backup_verifies_against_its_manifest_row_counts_included(
 
 
 def test_a_small_restore_benchmark_applies_every_contact_in_both_modes():
-    engine, baseline = _restore_runs(2000, 1)
-    for run in (*engine, *baseline):
+    engine, baseline, small = _restore_runs(2000, 1)
+    for run in (*engine, *baseline, *small):
         assert run["contacts"] == 2000
         assert run["imports"] == RESTORE_FILES
         assert 0 < run["peak_rss_mib"] < 300  # the bound issue 13 sets for the functions' process
