@@ -24,11 +24,20 @@ in another process, verified by contact_jobs.verify, against reading each file a
 hashlib; beside it, a gzip backup against the same read with zlib inflating (gzip_mb_s,
 gzip_baseline_mb_s): a gzip file's CRC-32 cannot be checked without inflating it.
 
+restore: 1,000,000 contacts in a SendGrid backup of 4 gzip CSV files (the export's format, each with its
+header) in a moto server, sent to the fake SendGrid (its own process, a fresh empty account per run) by
+the restore's functions in one process (bench/restorer.py: PrepareRestore's plan, then SendImport's
+send a part at a time with its progress table in moto's DynamoDB), against what a person would write
+(per file: get_object read whole, an import created, the bytes PUT to its upload URI with requests).
+contacts_s counts until the fake reports every import finished (both poll every 0.25 s); send_contacts_s
+leaves the plan's scan out; fake_peak_rss_mib is the fake's own peak, never the measured process's.
+
 cold_import: every handler module imported in a fresh interpreter against the built layer (laid out as
 Lambda's runtime lays its path), the heaviest reported against a handler that imports only boto3, and the
 layer's size. Reads BENCH_BUILD_DIR, else the build `make build` leaves, else builds.
 """
 
+import csv
 import gzip
 import hashlib
 import io
@@ -51,7 +60,7 @@ import boto3
 
 from bench import cold_import
 from contact_jobs.manifest import Manifest, ManifestFile
-from sandbox.contacts import which50_csv
+from sandbox.contacts import EXPORT_HEADER, contact_rows, which50_csv
 from sandbox.stack import placeholder_arns
 from sandbox.template import Template
 from sandbox.tls import loopback_certificate
@@ -565,11 +574,153 @@ def bench_verify() -> dict[str, Any]:
         "gzip_mb_s": _median_mb_s(runs[(zipped, "engine")]),
         "gzip_baseline_mb_s": _median_mb_s(runs[(zipped, "baseline_inflate")]),
         "gzip_peak_rss_mib": round(max(run["peak_rss_mib"] for run in runs[(zipped, "engine")]), 1),
+        "cpu_s_per_gib": _cpu_s_per_gib(runs[(plain, "engine")]),
+        "baseline_cpu_s_per_gib": _cpu_s_per_gib(runs[(plain, "baseline")]),
+    }
+
+
+RESTORE_CONTACTS = int(os.environ.get("BENCH_RESTORE_CONTACTS", "1000000"))
+RESTORE_FILES = int(os.environ.get("BENCH_RESTORE_FILES", "4"))
+RESTORE_ROUNDS = int(os.environ.get("BENCH_RESTORE_ROUNDS", str(ROUNDS)))
+RESTORE_WARM_CONTACTS = 2000
+
+
+def _export_rows(first: int, count: int) -> Iterator[bytes]:
+    """Rows as SendGrid's CSV export writes them (sandbox.contacts' renderer), ``first`` onwards."""
+    for index, row in enumerate(contact_rows(first + count)):
+        if index >= first:
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(row)
+            yield buffer.getvalue().encode()
+
+
+def _store_export_backup(s3: Any, prefix: str, contacts: int, files: int) -> str:
+    """A SendGrid backup of ``contacts`` in ``files`` gzip CSV files (each with the header, as the export
+    splits them), written a file at a time, and its manifest; the manifest's key."""
+    header = b",".join(name.encode() for name in EXPORT_HEADER) + b"\n"
+    entries = []
+    per_file = -(-contacts // files)
+    for index in range(files):
+        first, count = index * per_file, min(per_file, contacts - index * per_file)
+        packed = io.BytesIO()
+        with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6, mtime=0) as out:
+            out.write(header)
+            for row in _export_rows(first, count):
+                out.write(row)
+        body = packed.getvalue()
+        key = f"{prefix}e-1/contacts_export_{index + 1}.csv.gz"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        entries.append(ManifestFile(key, len(body), hashlib.sha256(body).hexdigest(), True, count))
+    manifest = Manifest("sendgrid", "bench", "e-1", "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z",
+                        "csv", contacts, tuple(entries))  # fmt: skip
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}manifest.json", Body=manifest.to_json())
+    return f"{prefix}manifest.json"
+
+
+def _vm_hwm_mib(pid: int) -> float:
+    """Another process's peak resident memory (the fake's), read before it ends."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _restore(mode: str, endpoint: str, dynamodb: Any, key: str, run: str) -> dict[str, float]:
+    """One measured restore send into a fresh fake SendGrid (its own process, its account empty) and, for
+    the engine, a fresh progress table; the fake's peak memory is added as ``fake_peak_rss_mib``."""
+    table = f"progress-{run}"
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": "job_id", "AttributeType": "S"},
+            {"AttributeName": "part", "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": "job_id", "KeyType": "HASH"},
+            {"AttributeName": "part", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip  (template.yaml's ProgressTable keys)
+    with _process(sys.executable, "-m", "bench.sendgrid_server") as fake:
+        assert fake.stdout is not None
+        url, host = fake.stdout.readline().strip(), fake.stdout.readline().strip()
+        extra = {} if mode == "baseline" else {
+            **_function_environment("SendImportFunction"),
+            "BACKUP_BUCKET": BUCKET, "DOWNLOAD_HOSTS": host, "IMPORT_PROGRESS_TABLE": table,
+        }  # fmt: skip
+        command = [sys.executable, "-m", "bench.restorer", mode, "--url", url, "--endpoint", endpoint,
+                   "--bucket", BUCKET, "--key", key]  # fmt: skip
+        out = subprocess.run(command, env={**_environment(), **extra}, capture_output=True, text=True,
+                             check=False)  # fmt: skip
+        if out.returncode:
+            raise RuntimeError(f"bench.restorer {mode} failed:\n{out.stderr[-3000:]}")
+        measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        measured["fake_peak_rss_mib"] = _vm_hwm_mib(fake.pid)
+    dynamodb.delete_table(TableName=table)
+    return measured
+
+
+Runs = list[dict[str, float]]
+
+
+def _restore_runs(contacts: int, rounds: int) -> tuple[Runs, Runs, Runs]:
+    """Engine and baseline runs on a backup of ``contacts``, taking turns after a warm-up on a small
+    backup (RESTORE_WARM_CONTACTS, its throughput unused); every run must report every contact applied.
+    The third list: the warm-up's engine run, whose memory says whether the peak grows with the backup."""
+    moto_port = _free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    with _process(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)):
+        _wait_for_port(moto_port)
+        s3, dynamodb = (boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                                     aws_access_key_id="b", aws_secret_access_key="b")
+                        for service in ("s3", "dynamodb"))  # fmt: skip
+        s3.create_bucket(Bucket=BUCKET)
+        warm = _store_export_backup(s3, "backups/warm/", RESTORE_WARM_CONTACTS, RESTORE_FILES)
+        backup = _store_export_backup(s3, "backups/restore/", contacts, RESTORE_FILES)
+        small = [_restore(mode, endpoint, dynamodb, warm, f"warm-{mode}") for mode in ("engine", "baseline")]
+        runs: dict[str, list[dict[str, float]]] = {"engine": [], "baseline": []}
+        for round_ in range(rounds):
+            for mode in _turns(round_):
+                run = _restore(mode, endpoint, dynamodb, backup, f"{mode}-{round_}")
+                if run["contacts"] != contacts or run["imports"] != RESTORE_FILES:
+                    raise RuntimeError(f"restore {mode}: {run['contacts']} contacts in {run['imports']} "
+                                       f"imports, not {contacts} in {RESTORE_FILES}")  # fmt: skip
+                runs[mode].append(run)
+    return runs["engine"], runs["baseline"], small[:1]
+
+
+def _send_contacts_s(run: dict[str, float]) -> float:
+    """The engine's rate once planned: from its first import created until all have finished."""
+    return run["contacts"] / (run["seconds"] - run["prepare_s"])
+
+
+def bench_restore() -> dict[str, Any]:
+    """``contacts_s``: contacts over the seconds from the run's start until the fake reports every import
+    finished (the engine's including its plan, PrepareRestore's scan of every file)."""
+    engine, baseline, small = _restore_runs(RESTORE_CONTACTS, RESTORE_ROUNDS)
+    return {
+        "name": "restore",
+        "contacts": RESTORE_CONTACTS,
+        "files": RESTORE_FILES,
+        "rounds": RESTORE_ROUNDS,
+        "contacts_s": round(statistics.median(map(_contacts_s, engine))),
+        "baseline_contacts_s": round(statistics.median(map(_contacts_s, baseline))),
+        "peak_rss_mib": round(max(run["peak_rss_mib"] for run in engine), 1),
+        "baseline_peak_rss_mib": round(max(run["peak_rss_mib"] for run in baseline), 1),
+        "fake_peak_rss_mib": round(max(run["fake_peak_rss_mib"] for run in engine + baseline), 1),
+        f"peak_rss_mib_{RESTORE_WARM_CONTACTS}": round(small[0]["peak_rss_mib"], 1),
+        "prepare_s": round(statistics.median(run["prepare_s"] for run in engine), 1),
+        "send_contacts_s": round(statistics.median(map(_send_contacts_s, engine))),
+        "cpu_s": round(statistics.median(run["cpu_s"] for run in engine), 1),
+        "baseline_cpu_s": round(statistics.median(run["cpu_s"] for run in baseline), 1),
+        "contacts_s_runs": [round(_contacts_s(run)) for run in engine],
+        "baseline_contacts_s_runs": [round(_contacts_s(run)) for run in baseline],
     }
 
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "verify": bench_verify,
+    "restore": bench_restore,
     "import_upload": bench_import_upload,
     "which50_push": bench_which50_push,
     "cold_import": bench_cold_import,
