@@ -99,12 +99,22 @@ def test_a_file_the_manifest_does_not_list_is_named(s3: Any) -> None:
     assert _problems(s3) == {f"{PREFIX}e-1/part-00099.csv.gz": "not listed in the manifest"}
 
 
-def test_a_file_whose_rows_differ_from_the_manifest_is_named(s3: Any) -> None:
+def test_a_file_replaced_by_one_with_fewer_rows_is_read_again_in_full_and_its_rows_named(s3: Any) -> None:
+    _, keys = _store_backup(s3, [_csv(0, 10)])
+    s3.put_object(Bucket=BUCKET, Key=keys[0], Body=gzip.compress(_csv(0, 9), mtime=0))
+    problems = _problems(s3)[keys[0]]
+    assert "SHA-256 is" in problems
+    assert "holds 9 rows, the manifest says 10" in problems
+
+
+def test_a_first_verify_counts_rows_and_names_a_file_holding_other_than_the_export_said(s3: Any) -> None:
     manifest, keys = _store_backup(s3, [_csv(0, 10)])
-    miscounted = dataclasses.replace(manifest.files[0], rows=11)
-    short = dataclasses.replace(manifest, files=(miscounted,))
-    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}manifest.json", Body=short.to_json())
-    assert _problems(s3) == {keys[0]: "holds 10 rows, the manifest says 11"}
+    uncounted = dataclasses.replace(manifest, files=(dataclasses.replace(manifest.files[0], rows=None),))
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}manifest.json", Body=uncounted.to_json())
+    s3.put_object(Bucket=BUCKET, Key=keys[0], Body=gzip.compress(_csv(0, 9), mtime=0))
+    problems = _problems(s3)
+    assert "SHA-256 is" in problems[keys[0]]
+    assert problems[f"{PREFIX}manifest.json"] == "the files hold 9 contacts, the export had 10"
 
 
 def test_a_truncated_gzip_that_kept_its_length_fails_its_gzip_check(s3: Any) -> None:

@@ -177,15 +177,30 @@ def _sizes_under(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
 def _check_file(
     s3: Any, bucket: str, entry: ManifestFile, file_type: str
 ) -> tuple[list[Problem], int | None]:
-    """The file's problems and its row count (None when it could not be counted)."""
-    check = FileCheck(file_type, entry.gzip)
+    """The file's problems and its row count (None when it could not be counted).
+
+    A file whose row count the manifest records was read whole by a verify that passed: its gzip trailers
+    checked, its rows counted, its SHA-256 matched. Bytes with that SHA-256 are those bytes, so a later
+    verify reads such a file for its size and SHA-256 alone (as fast as any read of it), and only a file
+    that no longer matches is read again, in full, to say how."""
+    recorded = entry.rows is not None
+    check = _checked(s3, bucket, entry, file_type, content=not recorded)
+    if check is None:
+        return [], None  # missing: reported from the listing already
+    if recorded and check.problems(entry):
+        check = _checked(s3, bucket, entry, file_type, content=True) or check
+    problems = [Problem(entry.key, problem) for problem in check.problems(entry)]
+    if recorded and not problems:
+        return [], entry.rows
+    return problems, check.rows
+
+
+def _checked(s3: Any, bucket: str, entry: ManifestFile, file_type: str, content: bool) -> "FileCheck | None":
+    check = FileCheck(file_type, entry.gzip, content)
     try:
-        if not _stream(s3, bucket, entry.key, check):
-            return [], None  # missing: reported from the listing already
+        return check if _stream(s3, bucket, entry.key, check) else None
     finally:
         check.close()
-    problems = [Problem(entry.key, problem) for problem in check.problems(entry)]
-    return problems, None if check.gzip_problem else check.rows
 
 
 def _stream(s3: Any, bucket: str, key: str, check: "FileCheck") -> bool:
@@ -207,30 +222,32 @@ def _stream(s3: Any, bucket: str, key: str, check: "FileCheck") -> bool:
 class FileCheck:
     """Everything verify learns from a file's bytes, fed in order."""
 
-    def __init__(self, file_type: str, gzipped: bool) -> None:
+    def __init__(self, file_type: str, gzipped: bool, content: bool = True) -> None:
+        """``content``: also check the gzip trailers and count the rows (else size and SHA-256 only)."""
         self.bytes = 0
         self._sha256 = hashlib.sha256()
         self._rows = RowCounter(file_type)
-        self._gzip = GzipVerifier(output=self._rows.update) if gzipped else None
+        self._gzip = GzipVerifier(output=self._rows.update) if gzipped and content else None
         self._hashing = BackgroundFeed([self._sha256])
-        self._counting = BackgroundFeed([self._gzip or self._rows])
+        self._counting = BackgroundFeed([self._gzip or self._rows]) if content else None
         self._gzip_problem: str | None = None
 
     def update(self, data: bytes) -> None:
         self.bytes += len(data)
         self._hashing.put(data)
-        if self._gzip_problem is None:
-            self._counting_put(data)
+        if self._counting is not None and self._gzip_problem is None:
+            self._counting_put(self._counting, data)
 
-    def _counting_put(self, data: bytes) -> None:
+    def _counting_put(self, counting: BackgroundFeed, data: bytes) -> None:
         try:
-            self._counting.put(data)
+            counting.put(data)
         except CopyFailed as exc:  # the gzip stream is corrupt: counting stops, hashing goes on
             self._gzip_problem = str(exc)
 
     def close(self) -> None:
         self._hashing.close(raise_error=False)
-        self._counting.close(raise_error=False)
+        if self._counting is not None:
+            self._counting.close(raise_error=False)
 
     def problems(self, entry: ManifestFile) -> list[str]:
         self._hashing.close()
@@ -243,16 +260,18 @@ class FileCheck:
         gzip_problem = self.gzip_problem
         if gzip_problem:
             found.append(gzip_problem)
-        elif entry.rows is not None and self._rows.rows != entry.rows:
+        elif self._counting is not None and entry.rows is not None and self._rows.rows != entry.rows:
             found.append(f"holds {self._rows.rows} rows, the manifest says {entry.rows}")
         return found
 
     @property
-    def rows(self) -> int:
-        return self._rows.rows
+    def rows(self) -> int | None:
+        return None if self._counting is None or self.gzip_problem else self._rows.rows
 
     @property
     def gzip_problem(self) -> str | None:
+        if self._counting is None:
+            return None
         try:
             self._counting.close()
             if self._gzip is not None and self._gzip_problem is None:
