@@ -58,6 +58,15 @@ def test_a_dry_run_notifies_its_plan_and_sends_nothing():
     assert any("'CONTACT_ID' is read-only" in warning for warning in message["warnings"])
 
 
+def test_a_dry_run_of_an_ndjson_backup_plans_its_columns_without_staging_anything():
+    result = run_round_trip(RoundTrip(contacts=400, file_type="json", dry_run=True), quiet)
+    message = result["restore"]["message"]
+    assert result["restore_status"] == "restore.completed"
+    assert message["plan"]["contacts"] == 400
+    assert message["plan"]["columns"]["EMAIL"] is not None
+    assert result["contacts_b"] == 0
+
+
 def test_every_backup_is_read_back_at_its_end_and_its_notification_says_so():
     result = run_round_trip(RoundTrip(contacts=300, restore=False), quiet)
     backup_note = next(n for n in result["notifications"] if n["message"]["operation"] == "backup")

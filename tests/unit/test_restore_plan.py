@@ -11,7 +11,13 @@ import pytest
 
 from contact_jobs.errors import InvalidImportFile, InvalidRequest
 from contact_jobs.manifest import FieldDefinition, Manifest
-from contact_jobs.restore import plan_columns, restore_execution_name, restore_request, stage_json_as_csv
+from contact_jobs.restore import (
+    plan_columns,
+    restore_execution_name,
+    restore_request,
+    restore_target,
+    stage_json_as_csv,
+)
 
 MANIFEST_KEY = "backups/sendgrid/2026/12/01/backup-2026-12-01T03-00-00Z-abc/manifest.json"
 MANIFEST = Manifest(
@@ -115,3 +121,8 @@ def test_a_json_backup_file_without_contacts_is_refused(s3: Any) -> None:
 def test_a_field_every_file_needs_is_created_once() -> None:
     plan = plan_columns(HEADER + HEADER, MANIFEST, TARGET, create_missing=True)
     assert plan.create == (FieldDefinition("signup_day", "Date"),)
+
+
+def test_a_client_that_cannot_create_fields_is_no_restore_target() -> None:
+    with pytest.raises(InvalidRequest, match="cannot create fields: its provider cannot restore"):
+        restore_target(object())
