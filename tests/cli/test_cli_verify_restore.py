@@ -131,7 +131,8 @@ def test_a_dry_run_plans_without_sending_under_its_own_name_so_the_real_restore_
     assert note["plan"]["contacts"] == CONTACTS
     assert note["plan"]["files"] == 1
 
-    real = run_cli(served, "restore", backup["id"], "--list", "_", "--json")
+    # --watch: followed to its end, so no restore is still sending when another test swaps the account
+    real = run_cli(served, "restore", backup["id"], "--list", "_", "--watch", "--json")
     assert real.returncode == 0, real.stderr
     started = json_of(real, schemas.RESTORE)
     assert started["execution_name"] == restore_execution_name("sendgrid", backup["manifest_key"], None)
