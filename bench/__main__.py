@@ -61,7 +61,7 @@ import boto3
 from bench import cold_import
 from contact_jobs.manifest import Manifest, ManifestFile
 from sandbox.contacts import EXPORT_HEADER, contact_rows, which50_csv
-from sandbox.stack import placeholder_arns
+from sandbox.stack import placeholder_arns, progress_table_keys
 from sandbox.template import Template
 from sandbox.tls import loopback_certificate
 
@@ -446,9 +446,15 @@ def _contacts_s(run: dict[str, float]) -> float:
     return run["contacts"] / run["seconds"]
 
 
+PUSH_PROGRESS_TABLE = "bench-import-progress"  # bench/pusher.py records in it, as the send step does
+
+
 def bench_which50_push() -> dict[str, Any]:
     with _stage("bench.which50_server") as (endpoint, s3, url):
         s3.put_object(Bucket=BUCKET, Key="contacts.csv", Body=which50_csv(PUSH_CONTACTS))
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                                aws_access_key_id="b", aws_secret_access_key="b")  # fmt: skip
+        dynamodb.create_table(TableName=PUSH_PROGRESS_TABLE, **progress_table_keys())
         engine = _push("engine", url, endpoint, "contacts.csv")
         baseline = _push("baseline", url, endpoint, "contacts.csv")
     return {
@@ -634,18 +640,7 @@ def _restore(mode: str, endpoint: str, dynamodb: Any, key: str, run: str) -> dic
     """One measured restore send into a fresh fake SendGrid (its own process, its account empty) and, for
     the engine, a fresh progress table; the fake's peak memory is added as ``fake_peak_rss_mib``."""
     table = f"progress-{run}"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "job_id", "AttributeType": "S"},
-            {"AttributeName": "part", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "job_id", "KeyType": "HASH"},
-            {"AttributeName": "part", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )  # fmt: skip  (template.yaml's ProgressTable keys)
+    dynamodb.create_table(TableName=table, **progress_table_keys())
     with _process(sys.executable, "-m", "bench.sendgrid_server") as fake:
         assert fake.stdout is not None
         url, host = fake.stdout.readline().strip(), fake.stdout.readline().strip()

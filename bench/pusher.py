@@ -23,6 +23,7 @@ from contact_jobs.providers.which50.imports import Which50Imports
 from contact_jobs.state import ImportJob
 
 LIST_ID = 101
+PROGRESS_TABLE = "bench-import-progress"
 
 
 def main() -> None:
@@ -57,19 +58,8 @@ def engine(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:
 
 
 def _progress_table(endpoint: str) -> Any:
-    """The import progress table, keyed as template.yaml keys it (created once per moto server)."""
-    dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    name = "bench-import-progress"
-    if name not in dynamodb.meta.client.list_tables()["TableNames"]:
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"},
-                                  {"AttributeName": "part", "AttributeType": "N"}],
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"},
-                       {"AttributeName": "part", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
-    return dynamodb.Table(name)
+    """The import progress table bench/__main__.py made in the moto server, keyed as template.yaml keys it."""
+    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1").Table(PROGRESS_TABLE)
 
 
 def baseline(s3: Any, client: Which50Client, args: argparse.Namespace) -> int:

@@ -208,6 +208,14 @@ def _create_tables(template: Template, dynamodb: Any) -> None:
         template.created(logical, name, Arn=created["TableArn"])
 
 
+def progress_table_keys() -> dict[str, Any]:
+    """The import progress table's keys as template.yaml defines them, for a table made outside a stack
+    (the benchmarks', a unit test's)."""
+    properties = Template.load().body["Resources"]["ImportProgressTable"]["Properties"]
+    keys = {name: properties[name] for name in ("AttributeDefinitions", "KeySchema")}
+    return {**keys, "BillingMode": "PAY_PER_REQUEST"}
+
+
 def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
     """CloudFormation's shape to CreateTable's: SSE's key is ``KMSMasterKeyId`` and ``SSEType`` alike,
     but the API names the switch ``Enabled``."""

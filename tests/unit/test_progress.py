@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from contact_jobs.progress import SENT, STARTED, TTL_S, Progress, ProgressConflict, ProgressStore
+from sandbox.stack import progress_table_keys
 
 NOW = 1_800_000_000.0
 
@@ -17,18 +18,7 @@ NOW = 1_800_000_000.0
 def table() -> Iterator[Any]:
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="eu-west-1")
-        yield dynamodb.create_table(
-            TableName="progress",
-            KeySchema=[
-                {"AttributeName": "job_id", "KeyType": "HASH"},
-                {"AttributeName": "part", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "job_id", "AttributeType": "S"},
-                {"AttributeName": "part", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield dynamodb.create_table(TableName="progress", **progress_table_keys())
 
 
 @pytest.fixture
