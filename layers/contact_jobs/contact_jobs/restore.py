@@ -175,6 +175,8 @@ def prepare(
         raise InvalidRequest(
             f"the backup is of {manifest.provider}, not {request.provider}: not restorable there"
         )
+    if not manifest.files:
+        raise InvalidRequest(f"the backup {key} lists no files: nothing to restore")
     context.adapter.check_target(request.list_id or "")
     warnings: list[str] = []
     files = [_read_file(entry, manifest, index, context, execution, request.dry_run) for index, entry in
