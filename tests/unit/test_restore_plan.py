@@ -126,3 +126,10 @@ def test_a_field_every_file_needs_is_created_once() -> None:
 def test_a_client_that_cannot_create_fields_is_no_restore_target() -> None:
     with pytest.raises(InvalidRequest, match="cannot create fields: its provider cannot restore"):
         restore_target(object())
+
+
+def test_every_spelling_of_a_backup_names_one_restore() -> None:
+    prefix = MANIFEST_KEY.removesuffix("/manifest.json")
+    keys = {restore_request({"provider": "sendgrid", "manifest_key": k}, ("sendgrid",)).manifest_key
+            for k in (prefix, prefix + "/", MANIFEST_KEY)}  # fmt: skip
+    assert keys == {MANIFEST_KEY}

@@ -6,13 +6,14 @@ import gzip
 import hashlib
 import io
 import json
+import math
 from typing import Any
 
 import pytest
 
 from contact_jobs.errors import BackupUnreadable
 from contact_jobs.manifest import Manifest, ManifestFile
-from contact_jobs.verify import verify_backup
+from contact_jobs.verify import MAX_PROBLEMS, verify_backup, verify_step
 
 BUCKET = "backups"
 PREFIX = "backups/sendgrid/2026/12/01/backup-1/"
@@ -152,3 +153,31 @@ def test_files_holding_fewer_contacts_than_the_export_reported_do_not_verify(s3:
     inflated = dataclasses.replace(manifest, contact_count=11)
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}manifest.json", Body=inflated.to_json())
     assert _problems(s3) == {f"{PREFIX}manifest.json": "the files hold 10 contacts, the export had 11"}
+
+
+def _step_by_step(s3: Any) -> Any:
+    """Verify one file per call, as VerifyBackup does when its invocation's time is short."""
+    progress = verify_step({"manifest_key": PREFIX}, s3, BUCKET, deadline=-math.inf)
+    yield progress
+    while not progress["done"]:
+        progress = verify_step({}, s3, BUCKET, deadline=-math.inf, started=progress)
+        yield progress
+
+
+def test_a_file_deleted_while_a_resumed_verify_runs_is_named_missing(s3: Any) -> None:
+    _, keys = _store_backup(s3, [_csv(0, 5), _csv(5, 5), _csv(10, 5)])
+    steps = _step_by_step(s3)
+    next(steps)
+    s3.delete_object(Bucket=BUCKET, Key=keys[2])
+    *_, last = steps
+    assert last["verified"] is False
+    assert last["problems"] == [{"file": keys[2], "problem": "missing from the bucket"}]
+
+
+def test_problems_are_counted_in_full_across_calls_though_only_the_first_travel(s3: Any) -> None:
+    _, keys = _store_backup(s3, [_csv(n, 1) for n in range(MAX_PROBLEMS + 10)])
+    for key in keys:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    *_, last = _step_by_step(s3)
+    assert last["problem_count"] == MAX_PROBLEMS + 10  # every file (no total: missing files count no rows)
+    assert len(last["problems"]) == MAX_PROBLEMS

@@ -21,6 +21,7 @@ from contact_jobs.csvscan import open_decompressed
 from contact_jobs.errors import InvalidImportFile, InvalidRequest
 from contact_jobs.imports import ImportAdapter, capped, check_state_size
 from contact_jobs.manifest import FieldDefinition, Manifest, ManifestFile
+from contact_jobs.manifest import manifest_key as manifest_key_of
 from contact_jobs.polling import first_poll
 from contact_jobs.state import Execution, ImportJob, Part, PartFile, Source, WorkflowState
 from contact_jobs.streams import ChunksReader, open_object, open_sized
@@ -57,7 +58,7 @@ def restore_request(state: WorkflowState | dict[str, Any], restorable: tuple[str
         raise InvalidRequest(f"list_id must be a list id or {NO_LIST!r} (no list), got {list_id!r}")
     return RestoreRequest(
         provider=str(provider),
-        manifest_key=manifest_key.strip(),
+        manifest_key=manifest_key_of(manifest_key.strip()),  # b1, b1/ and b1/manifest.json: one restore
         list_id=None if list_id == NO_LIST else list_id,
         create_missing_fields=_flag(state, "create_missing_fields"),
         dry_run=_flag(state, "dry_run"),

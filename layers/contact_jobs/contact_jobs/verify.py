@@ -20,7 +20,7 @@ from contact_jobs.gzipcheck import GzipVerifier
 from contact_jobs.manifest import Manifest, ManifestFile, manifest_key, parse_manifest
 from contact_jobs.rowcount import RowCounter
 from contact_jobs.state import VerifyProgress, WorkflowState
-from contact_jobs.transfer import BackgroundFeed
+from contact_jobs.transfer import REFUSED_WRITE_CODES, BackgroundFeed
 
 READ_CHUNK = 8 * 1024 * 1024
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest of 100,000 files is about 25 MB: far past any backup
@@ -52,6 +52,12 @@ class VerifyReport:
 
 def read_manifest(s3: Any, bucket: str, location: str) -> tuple[str, Manifest]:
     """The manifest at ``location`` (its key, or the backup's prefix), and its key."""
+    key, manifest, _ = _read_manifest(s3, bucket, location)
+    return key, manifest
+
+
+def _read_manifest(s3: Any, bucket: str, location: str) -> tuple[str, Manifest, str]:
+    """... and the ETag of the very object parsed (what a write of row counts is conditional on)."""
     key = manifest_key(location)
     try:
         got = s3.get_object(Bucket=bucket, Key=key)
@@ -64,7 +70,7 @@ def read_manifest(s3: Any, bucket: str, location: str) -> tuple[str, Manifest]:
         raise BackupUnreadable(
             f"manifest s3://{bucket}/{key} is {got['ContentLength']} bytes: not a manifest"
         )
-    return key, parse_manifest(key, got["Body"].read())
+    return key, parse_manifest(key, got["Body"].read()), str(got["ETag"])
 
 
 def verify_backup(s3: Any, bucket: str, location: str) -> tuple[Manifest, VerifyReport]:
@@ -86,20 +92,27 @@ def verify_step(
     """Check files from where the last call stopped, at least one, until ``deadline`` (monotonic s).
     The first call also names the files under the prefix that the manifest does not list."""
     progress = started or _first_progress(state, s3, bucket)
-    key, manifest = read_manifest(s3, bucket, progress["manifest_key"])
+    key, manifest, etag = _read_manifest(s3, bucket, progress["manifest_key"])
     counted = list(progress["counted_rows"])
-    problems = list(progress["problems"])
+    found: list[dict[str, str]] = []
     first = True
     while len(counted) < len(manifest.files) and (first or time.monotonic() < deadline):
         entry = manifest.files[len(counted)]
-        found, rows = _check_file(s3, bucket, entry, manifest.file_type)
-        problems.extend({"file": p.file, "problem": p.problem} for p in found)
+        problems, rows = _check_file(s3, bucket, entry, manifest.file_type)
+        found.extend({"file": p.file, "problem": p.problem} for p in problems)
         counted.append(rows)
         first = False
-    progress = {**progress, "counted_rows": counted, "problems": problems, "problem_count": len(problems)}
+    progress = _added(progress, found, counted_rows=counted)
     if len(counted) == len(manifest.files):
-        progress = _finish(progress, manifest, s3, bucket, key)
-    return _capped(progress)
+        progress = _finish(progress, manifest, s3, bucket, (key, etag))
+    return progress
+
+
+def _added(progress: VerifyProgress, found: list[dict[str, str]], **changed: Any) -> VerifyProgress:
+    """Problems found in this call added: the first MAX_PROBLEMS travel in the state, all are counted."""
+    problems = (progress["problems"] + found)[:MAX_PROBLEMS]
+    count = progress["problem_count"] + len(found)
+    return {**progress, **changed, "problems": problems, "problem_count": count}  # type: ignore[typeddict-item]
 
 
 def _first_progress(state: WorkflowState, s3: Any, bucket: str) -> VerifyProgress:
@@ -112,59 +125,52 @@ def _first_progress(state: WorkflowState, s3: Any, bucket: str) -> VerifyProgres
     stored = _sizes_under(s3, bucket, prefix)
     listed = {entry.key for entry in manifest.files} | {key}
     extra = [{"file": k, "problem": "not listed in the manifest"} for k in sorted(set(stored) - listed)]
-    missing = [
-        {"file": entry.key, "problem": "missing from the bucket"}
-        for entry in manifest.files
-        if entry.key not in stored
-    ]
     return {
         "manifest_key": key,
         "prefix": prefix,
         "files": len(manifest.files),
         "bytes": manifest.total_bytes,
         "counted_rows": [],
-        "problems": missing + extra,
-        "problem_count": len(missing) + len(extra),
+        "problems": extra[:MAX_PROBLEMS],
+        "problem_count": len(extra),
         "done": False,
         "verified": False,
     }
 
 
-def _finish(progress: VerifyProgress, manifest: Manifest, s3: Any, bucket: str, key: str) -> VerifyProgress:
-    """Every file checked: the total against the export's count, and row counts recorded if missing."""
+def _finish(
+    progress: VerifyProgress, manifest: Manifest, s3: Any, bucket: str, read: tuple[str, str]
+) -> VerifyProgress:
+    """Every file checked: the total against the export's count, and row counts recorded if missing.
+    ``read``: the manifest's key and the ETag of the copy this call parsed."""
+    key, etag = read
     counted = progress["counted_rows"]
-    problems = list(progress["problems"])
     total = None if any(rows is None for rows in counted) else sum(r or 0 for r in counted)
+    found = []
     if total is not None and manifest.contact_count is not None and total != manifest.contact_count:
-        problems.append({"file": key, "problem": f"the files hold {total} contacts, the export had "
-                         f"{manifest.contact_count}"})  # fmt: skip
-    verified = not problems
+        found.append({"file": key, "problem": f"the files hold {total} contacts, the export had "
+                      f"{manifest.contact_count}"})  # fmt: skip
+    progress = _added(progress, found)
+    verified = progress["problem_count"] == 0
     if verified and total is not None and any(entry.rows is None for entry in manifest.files):
-        record_row_counts(s3, bucket, key, manifest, [r or 0 for r in counted])
-    return {**progress, "problems": problems, "problem_count": len(problems), "rows": total,
-            "done": True, "verified": verified}  # fmt: skip
+        record_row_counts(s3, bucket, (key, etag), manifest, [r or 0 for r in counted])
+    return {**progress, "rows": total, "done": True, "verified": verified}
 
 
-def record_row_counts(s3: Any, bucket: str, key: str, manifest: Manifest, rows: list[int]) -> None:
+def record_row_counts(
+    s3: Any, bucket: str, read: tuple[str, str], manifest: Manifest, rows: list[int]
+) -> None:
     """The first verify of a backup counts its rows (counting while copying would inflate every gzip
     file on the copy's path, about 20x the cost of its SHA-256) and writes them into its manifest, so
-    every later verify checks them. Conditional on the manifest being the one just read."""
+    later verifies rely on them. Conditional on the manifest being the very copy this verify parsed."""
+    key, etag = read
     files = tuple(dataclasses.replace(e, rows=n) for e, n in zip(manifest.files, rows, strict=True))
-    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
     updated = dataclasses.replace(manifest, files=files).to_json()
     try:
         s3.put_object(Bucket=bucket, Key=key, Body=updated, ContentType="application/json", IfMatch=etag)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in (
-            "PreconditionFailed",
-            "ConditionalRequestConflict",
-        ):
+        if exc.response.get("Error", {}).get("Code") not in REFUSED_WRITE_CODES:
             raise  # another writer changed the manifest meanwhile: its counts, if any, stand
-
-
-def _capped(progress: VerifyProgress) -> VerifyProgress:
-    """State stays small: the first MAX_PROBLEMS problems travel, ``problem_count`` says how many."""
-    return {**progress, "problems": progress["problems"][:MAX_PROBLEMS]}
 
 
 def _sizes_under(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
@@ -185,8 +191,8 @@ def _check_file(
     that no longer matches is read again, in full, to say how."""
     recorded = entry.rows is not None
     check = _checked(s3, bucket, entry, file_type, content=not recorded)
-    if check is None:
-        return [], None  # missing: reported from the listing already
+    if check is None:  # gone, whether before this verify listed the prefix or since
+        return [Problem(entry.key, "missing from the bucket")], None
     if recorded and check.problems(entry):
         check = _checked(s3, bucket, entry, file_type, content=True) or check
     problems = [Problem(entry.key, problem) for problem in check.problems(entry)]
