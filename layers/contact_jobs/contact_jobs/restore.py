@@ -19,7 +19,7 @@ from contact_jobs import csvscan, ndjson
 from contact_jobs.config import PollSettings
 from contact_jobs.csvscan import open_decompressed
 from contact_jobs.errors import InvalidImportFile, InvalidRequest
-from contact_jobs.imports import ImportAdapter, capped, check_state_size
+from contact_jobs.imports import FieldMapping, ImportAdapter, capped, check_state_size
 from contact_jobs.manifest import FieldDefinition, Manifest, ManifestFile
 from contact_jobs.manifest import manifest_key as manifest_key_of
 from contact_jobs.polling import first_poll
@@ -188,10 +188,11 @@ def prepare(
     if not request.dry_run:
         for field in plan.create:
             context.target.create_field_definition(field.name, field.field_type)
+    mappings: dict[tuple[str, ...], FieldMapping] = {}
     part_files: list[PartFile] = []
     parts: list[Part] = []
     for number, file in enumerate(files):
-        mapping = context.adapter.map_fields(file.scan.header)
+        mapping = _mapping(context.adapter, file.scan.header, mappings)
         warnings += [w for w in mapping.warnings if w not in warnings]
         part_files.append({"source": file.source, "header": file.scan.header_bytes.decode(),
                            "field_mappings": mapping.field_ids})  # fmt: skip
@@ -223,6 +224,15 @@ def prepare(
     }
     check_state_size(job)
     return job
+
+
+def _mapping(
+    adapter: ImportAdapter, header: list[str], known: dict[tuple[str, ...], FieldMapping]
+) -> FieldMapping:
+    """A header's field mapping, asked of the provider once: an export's files all share one header."""
+    if tuple(header) not in known:
+        known[tuple(header)] = adapter.map_fields(header)
+    return known[tuple(header)]
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,12 @@ def verify_step(
 ) -> VerifyProgress:
     """Check files from where the last call stopped, at least one, until ``deadline`` (monotonic s).
     The first call also names the files under the prefix that the manifest does not list."""
-    progress = started or _first_progress(state, s3, bucket)
-    key, manifest, etag = _read_manifest(s3, bucket, progress["manifest_key"])
+    if started is None:  # the first call: the manifest named by the request, and the prefix listed
+        key, manifest, etag = _read_manifest(s3, bucket, _location(state))
+        progress = _first_progress(s3, bucket, key, manifest)
+    else:  # a later call reads the manifest again: its ETag guards the row counts' write
+        progress = started
+        key, manifest, etag = _read_manifest(s3, bucket, progress["manifest_key"])
     counted = list(progress["counted_rows"])
     found: list[dict[str, str]] = []
     first = True
@@ -115,12 +119,16 @@ def _added(progress: VerifyProgress, found: list[dict[str, str]], **changed: Any
     return {**progress, **changed, "problems": problems, "problem_count": count}  # type: ignore[typeddict-item]
 
 
-def _first_progress(state: WorkflowState, s3: Any, bucket: str) -> VerifyProgress:
+def _location(state: WorkflowState) -> str:
+    """The manifest a verify reads: the one a backup just wrote, or the one its request names."""
     manifest_state = state.get("manifest")
     location = manifest_state["manifest_key"] if manifest_state else str(state.get("manifest_key") or "")
     if not location:
         raise InvalidRequest("verify needs manifest_key: the backup's manifest key or its prefix")
-    key, manifest = read_manifest(s3, bucket, location)
+    return location
+
+
+def _first_progress(s3: Any, bucket: str, key: str, manifest: Manifest) -> VerifyProgress:
     prefix = key.rsplit("/", 1)[0] + "/"
     stored = _sizes_under(s3, bucket, prefix)
     listed = {entry.key for entry in manifest.files} | {key}
