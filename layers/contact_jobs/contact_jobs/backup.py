@@ -279,9 +279,7 @@ def discard_partial(state: WorkflowState, s3: Any, bucket: str) -> dict[str, int
     its manifest exists (then it is whole). Called only once every copy has ended."""
     job = state.get("job") or {}
     prefix = job.get("prefix")
-    if not prefix:
-        return {"discarded": 0}
-    if s3_has(s3, bucket, f"{prefix}{MANIFEST_NAME}"):
+    if not prefix or s3_has(s3, bucket, f"{prefix}{MANIFEST_NAME}"):
         return {"discarded": 0}
     if job.get("provider_job_id"):  # before listing: a copy of this attempt still running withdraws itself
         s3.put_object(Bucket=bucket, Key=fence_key(prefix, job["provider_job_id"]), Body=b"")
