@@ -84,7 +84,7 @@ def start(
         "file_type": request.file_type,
         "restarts": int(previous["restarts"]) + 1 if "restarts" in previous else 0,
         "status": ExportState.RUNNING.value,
-        "poll": first_poll(poll).as_dict(),
+        "poll": first_poll(poll),
         "fields": described["fields"],
         "lists": described["lists"],
         "segments": described["segments"],
@@ -122,7 +122,7 @@ def check(job: BackupJob, provider: ExportProvider, now: datetime, poll: PollSet
         raise ExportFailed(f"export {status.job_id} ended in failure: {status.message or 'no reason given'}")
     checked: BackupJob = {**job, "status": status.state.value}
     if status.state is ExportState.RUNNING:
-        checked["poll"] = next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict()
+        checked["poll"] = next_poll(job["poll"]["attempt"], job["started_at"], now, poll)
         return checked
     if not status.urls:
         raise ExportFailed(f"export {status.job_id} is ready but lists no files")

@@ -95,7 +95,7 @@ def prepare(
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
         "uploads": [],
         "status": "sending",
-        "poll": first_poll(poll).as_dict(),
+        "poll": first_poll(poll),
     }
     check_state_size(job)
     return job
@@ -156,7 +156,7 @@ def check(job: ImportJob, adapter: ImportAdapter, now: datetime, poll: PollSetti
         return {
             **job,
             "status": "running",
-            "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict(),
+            "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll),
         }
     statuses = [result["status"] for result in results]
     details: dict[str, int] = {}
