@@ -129,12 +129,6 @@ class PartSource:
     whole: bool  # the file's only part: its object is sent as it is (gzip too)
 
 
-def part_mappings(job: ImportJob, part: Part) -> list[str | None]:
-    if "file" in part and "files" in job:
-        return job["files"][part["file"]]["field_mappings"]
-    return job["field_mappings"]
-
-
 def part_source(job: ImportJob, part: Part) -> PartSource:
     if "file" in part and "files" in job:
         file = job["files"][part["file"]]
