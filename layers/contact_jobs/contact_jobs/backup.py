@@ -17,7 +17,7 @@ from contact_jobs.errors import (
 )
 from contact_jobs.manifest import MANIFEST_NAME
 from contact_jobs.polling import first_poll, next_poll
-from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState, ExportStatus
+from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState
 from contact_jobs.state import (
     BackupDescription,
     BackupJob,
@@ -140,15 +140,11 @@ def file_key(prefix: str, export_id: str, index: int, file_type: str) -> str:
 
 def _fresh_url(provider: ExportProvider, export_id: str, index: int, now: datetime) -> str:
     status = provider.export_status(export_id)
-    _ensure_not_expired(status, now)
+    if status.expires_at is not None and status.expires_at <= now:
+        raise ExportExpired(f"export {status.job_id} expired at {isoformat(status.expires_at)}")
     if status.state is not ExportState.READY or index >= len(status.urls):
         raise ExportFailed(f"export {export_id} no longer lists file {index + 1}")
     return status.urls[index]
-
-
-def _ensure_not_expired(status: ExportStatus, now: datetime) -> None:
-    if status.expires_at is not None and status.expires_at <= now:
-        raise ExportExpired(f"export {status.job_id} expired at {isoformat(status.expires_at)}")
 
 
 def copy_file(
