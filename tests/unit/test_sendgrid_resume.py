@@ -15,6 +15,8 @@ from tests.unit.test_progress import store, table  # noqa: F401 - the fixtures, 
 
 JOB = {
     "job_id": "import-abc",
+    "source": {"bucket": "imports", "key": "imports/sendgrid/_/contacts.csv", "version_id": None},
+    "header": "email\n",
     "target": "",
     "field_mappings": ["_rf1"],
     "parts": [{"index": 0, "rows": 3, "start": 6, "end": 30}],

@@ -17,7 +17,7 @@ from contact_jobs.errors import (
 )
 from contact_jobs.manifest import MANIFEST_NAME
 from contact_jobs.polling import first_poll, next_poll
-from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState, ExportStatus
+from contact_jobs.providers.base import ExportProvider, ExportRequest, ExportState
 from contact_jobs.state import (
     BackupDescription,
     BackupJob,
@@ -84,7 +84,7 @@ def start(
         "file_type": request.file_type,
         "restarts": int(previous["restarts"]) + 1 if "restarts" in previous else 0,
         "status": ExportState.RUNNING.value,
-        "poll": first_poll(poll).as_dict(),
+        "poll": first_poll(poll),
         "fields": described["fields"],
         "lists": described["lists"],
         "segments": described["segments"],
@@ -122,7 +122,7 @@ def check(job: BackupJob, provider: ExportProvider, now: datetime, poll: PollSet
         raise ExportFailed(f"export {status.job_id} ended in failure: {status.message or 'no reason given'}")
     checked: BackupJob = {**job, "status": status.state.value}
     if status.state is ExportState.RUNNING:
-        checked["poll"] = next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict()
+        checked["poll"] = next_poll(job["poll"]["attempt"], job["started_at"], now, poll)
         return checked
     if not status.urls:
         raise ExportFailed(f"export {status.job_id} is ready but lists no files")
@@ -140,15 +140,11 @@ def file_key(prefix: str, export_id: str, index: int, file_type: str) -> str:
 
 def _fresh_url(provider: ExportProvider, export_id: str, index: int, now: datetime) -> str:
     status = provider.export_status(export_id)
-    _ensure_not_expired(status, now)
+    if status.expires_at is not None and status.expires_at <= now:
+        raise ExportExpired(f"export {status.job_id} expired at {isoformat(status.expires_at)}")
     if status.state is not ExportState.READY or index >= len(status.urls):
         raise ExportFailed(f"export {export_id} no longer lists file {index + 1}")
     return status.urls[index]
-
-
-def _ensure_not_expired(status: ExportStatus, now: datetime) -> None:
-    if status.expires_at is not None and status.expires_at <= now:
-        raise ExportExpired(f"export {status.job_id} expired at {isoformat(status.expires_at)}")
 
 
 def copy_file(
@@ -279,9 +275,7 @@ def discard_partial(state: WorkflowState, s3: Any, bucket: str) -> dict[str, int
     its manifest exists (then it is whole). Called only once every copy has ended."""
     job = state.get("job") or {}
     prefix = job.get("prefix")
-    if not prefix:
-        return {"discarded": 0}
-    if s3_has(s3, bucket, f"{prefix}{MANIFEST_NAME}"):
+    if not prefix or s3_has(s3, bucket, f"{prefix}{MANIFEST_NAME}"):
         return {"discarded": 0}
     if job.get("provider_job_id"):  # before listing: a copy of this attempt still running withdraws itself
         s3.put_object(Bucket=bucket, Key=fence_key(prefix, job["provider_job_id"]), Body=b"")

@@ -14,6 +14,7 @@ gzip bomb ends with a named reason rather than a Lambda timeout.
 import codecs
 import csv
 import gzip
+import io
 import time
 import zlib
 from collections.abc import Iterator
@@ -186,8 +187,7 @@ def scan(
     if not header or not any(name.strip() for name in header):
         raise InvalidImportFile("file is empty: no header row")
     _check_header(header, limits)
-    header_bytes = _header_line(header)
-    result = ScanResult(header=header, header_bytes=header_bytes)
+    result = ScanResult(header=header, header_bytes=_header_line(header))
     _scan_rows(reader, lines, result, limits)
     if result.rows == 0:
         raise InvalidImportFile("file has a header but no contacts")
@@ -253,14 +253,9 @@ def _check_header(header: list[str], limits: Limits) -> None:
 
 
 def _header_line(header: list[str]) -> bytes:
-    line: list[str] = []
-
-    class _Sink:
-        def write(self, text: str) -> None:
-            line.append(text)
-
-    csv.writer(_Sink(), lineterminator="\n").writerow(header)
-    return "".join(line).encode()
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(header)
+    return line.getvalue().encode()
 
 
 def records(stream: IO[bytes], limits: Limits, offset: int = 0) -> Iterator[tuple[list[str], int]]:

@@ -95,7 +95,7 @@ def prepare(
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
         "uploads": [],
         "status": "sending",
-        "poll": first_poll(poll).as_dict(),
+        "poll": first_poll(poll),
     }
     check_state_size(job)
     return job
@@ -129,12 +129,6 @@ class PartSource:
     whole: bool  # the file's only part: its object is sent as it is (gzip too)
 
 
-def part_mappings(job: ImportJob, part: Part) -> list[str | None]:
-    if "file" in part and "files" in job:
-        return job["files"][part["file"]]["field_mappings"]
-    return job["field_mappings"]
-
-
 def part_source(job: ImportJob, part: Part) -> PartSource:
     if "file" in part and "files" in job:
         file = job["files"][part["file"]]
@@ -156,7 +150,7 @@ def check(job: ImportJob, adapter: ImportAdapter, now: datetime, poll: PollSetti
         return {
             **job,
             "status": "running",
-            "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll).as_dict(),
+            "poll": next_poll(job["poll"]["attempt"], job["started_at"], now, poll),
         }
     statuses = [result["status"] for result in results]
     details: dict[str, int] = {}

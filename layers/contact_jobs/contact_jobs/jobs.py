@@ -108,9 +108,7 @@ def prepare_import(state: WorkflowState, execution: Execution, remaining_ms: int
     """``remaining_ms``: the Lambda's time left; the scan stops SCAN_TIME_RESERVE_S before it runs out."""
     adapter = runtime.import_adapter(str(state.get("provider") or ""))
     config = settings()
-    deadline = None
-    if remaining_ms is not None:
-        deadline = time.monotonic() + remaining_ms / 1000 - config.scan_time_reserve_s
+    deadline = _deadline(remaining_ms)
     job = imports.prepare(
         state, adapter, runtime.s3_client(), config.import_limits, execution, config.poll, deadline
     )

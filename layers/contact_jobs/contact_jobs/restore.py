@@ -220,7 +220,7 @@ def prepare(
         "send": {"calls": 0, "done": False, "retry_in_s": 0},
         "uploads": [],
         "status": "planned" if request.dry_run else "sending",
-        "poll": first_poll(poll).as_dict(),
+        "poll": first_poll(poll),
     }
     check_state_size(job)
     return job

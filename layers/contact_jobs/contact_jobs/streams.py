@@ -36,12 +36,8 @@ def open_sized(
     s3: Any, bucket: str, key: str, version_id: str | None = None, byte_range: str | None = None
 ) -> tuple[IO[bytes], int]:
     """The object (or range) as a buffered stream, and its length from the same GET."""
-    extra: dict[str, str] = {}
-    if version_id:
-        extra["VersionId"] = version_id
-    if byte_range:
-        extra["Range"] = byte_range
-    got = s3.get_object(Bucket=bucket, Key=key, **extra)
+    optional = {"VersionId": version_id, "Range": byte_range}
+    got = s3.get_object(Bucket=bucket, Key=key, **{name: value for name, value in optional.items() if value})
     return io.BufferedReader(_RawBody(got["Body"]), buffer_size=CHUNK), int(got["ContentLength"])
 
 

@@ -14,7 +14,7 @@ IMPORT_TERMINAL = ("completed", "errored", "failed")
 EXPORT_STATES = {"pending": ExportState.RUNNING, "ready": ExportState.READY, "failure": ExportState.FAILED}
 IDENTIFIER_FIELDS = ("email", "phone_number_id", "external_id", "anonymous_id")  # an import needs one
 FIELD_KINDS = ("reserved_fields", "custom_fields")
-EXPORT_LIST_PATH = "/v3/marketing/contacts/exports"
+EXPORTS_PATH = "/v3/marketing/contacts/exports"  # POST starts an export, GET lists them
 # Pages of the export list read before starting a new export: the list holds recent exports, so an
 # in-flight one is near the front; a bound keeps a looping or endless list from holding the step.
 EXPORT_LIST_MAX_PAGES = 10
@@ -111,16 +111,14 @@ class SendGridClient:
             body["list_ids"] = list(request.list_ids)
         if request.segment_ids:
             body["segment_ids"] = list(request.segment_ids)
-        return self._api.read(Call("create export", "POST", "/v3/marketing/contacts/exports"), body).text(
-            "id"
-        )
+        return self._api.read(Call("create export", "POST", EXPORTS_PATH), body).text("id")
 
     def list_exports(self) -> list[Reply]:
         """The recent exports, following ``_metadata.next`` for at most ``EXPORT_LIST_MAX_PAGES`` pages.
         Past the bound the rest is not read: an export not seen is not joined, which is safe (a new
         export is started). A next link off the API's host is refused, never followed."""
         items: list[Reply] = []
-        call: Call | None = Call("list exports", "GET", EXPORT_LIST_PATH)
+        call: Call | None = Call("list exports", "GET", EXPORTS_PATH)
         seen: set[str] = set()
         for page in range(1, EXPORT_LIST_MAX_PAGES + 1):
             if call is None or call.path in seen:  # no next page, or a link back to a page already read

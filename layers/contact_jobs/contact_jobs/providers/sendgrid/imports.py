@@ -11,7 +11,7 @@ from typing import Any
 
 from contact_jobs import csvscan
 from contact_jobs.errors import InvalidImportFile
-from contact_jobs.imports import COUNTS, FieldMapping, part_mappings, part_source
+from contact_jobs.imports import COUNTS, FieldMapping, part_source
 from contact_jobs.progress import SENT, Progress, ProgressStore
 from contact_jobs.progress import required as progress_required
 from contact_jobs.providers.sendgrid.client import IDENTIFIER_FIELDS, SendGridClient
@@ -67,7 +67,7 @@ class SendGridImports:
         """The job id is recorded before uploading, "sent" after: a retry never creates a second job."""
         progress = self._store()
         lists = [job["target"]] if job["target"] else []
-        created = self._client.create_import(lists, part_mappings(job, part))
+        created = self._client.create_import(lists, part_source(job, part).field_mappings)
         recorded = progress.start(job["job_id"], part["index"], self.name, created.job_id)
         if recorded.provider_job_id != created.job_id:
             return recorded  # another attempt's job holds (ours stays empty, so nothing is applied)

@@ -75,9 +75,8 @@ class Which50Client:
 
     def run(self, list_id: int, job_id: int) -> None:
         """Nothing pushed is applied before this. ``customevents`` is never passed: it can fire journeys."""
-        self._api.send(
-            Call("run import job", "POST", api_path("/contactLists/{}/import/{}/run", list_id, job_id))
-        )
+        path = api_path("/contactLists/{}/import/{}/run", list_id, job_id)
+        self._api.send(Call("run import job", "POST", path))
 
     def status(self, list_id: int, job_id: int) -> Which50Status:
         path = api_path("/contactLists/{}/import/{}", list_id, job_id)

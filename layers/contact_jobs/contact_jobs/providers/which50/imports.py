@@ -21,6 +21,8 @@ from contact_jobs.state import ImportJob, PartResult, SendProgress, Upload
 from contact_jobs.streams import open_at
 
 MAX_CONSECUTIVE_FAILURES = 5
+# Which50's own counts (fields of Which50Status), reported as they are beside the common ones
+DETAILS = ("not_updated", "dropped", "invalid_email", "invalid_sms", "total")
 
 
 class Which50Imports:
@@ -66,13 +68,10 @@ class Which50Imports:
         list_id = int(job["target"])
         try:
             already_run = self._resume(cursor, job, list_id)
-            if already_run:
-                done: SendProgress = {**cursor, "failures": 0, "retry_in_s": 0, "done": True}
-                return {**done, "run_called": True}, self._uploads(cursor, job)
-            finished = self._push_from(cursor, job, s3, list_id, deadline)
-            if finished:
+            finished = already_run or self._push_from(cursor, job, s3, list_id, deadline)
+            if finished and not already_run:
                 self._client.run(list_id, cursor["import_job_id"])
-                self._record_run(job["job_id"], cursor)
+                self._store().finish(job["job_id"], 0, str(cursor["import_job_id"]))
         except RateLimited as exc:
             if not cursor.get("import_job_id"):
                 raise  # no job yet: the state machine waits out the reset, then runs this step again
@@ -117,9 +116,6 @@ class Which50Imports:
         cursor["import_job_id"] = int(recorded.provider_job_id)
         if recorded.offset > cursor["offset"]:
             cursor["offset"], cursor["rows_sent"] = recorded.offset, recorded.rows_sent
-
-    def _record_run(self, job_id: str, cursor: SendProgress) -> None:
-        self._store().finish(job_id, 0, str(cursor["import_job_id"]))
 
     def _store(self) -> ProgressStore:
         return progress_required(self._progress, self.name)
@@ -180,13 +176,7 @@ class Which50Imports:
             "updated": status.updated,
             "errored": errored,
         }
-        details = {
-            "not_updated": status.not_updated,
-            "dropped": status.dropped,
-            "invalid_email": status.invalid_email,
-            "invalid_sms": status.invalid_sms,
-            "total": status.total,
-        }
+        details = {name: getattr(status, name) for name in DETAILS}
         result = PartResult(
             index=0, provider_job_id=str(status.job_id), status=outcome, counts=counts, details=details
         )
