@@ -11,7 +11,7 @@
 Every S3 client is built as on Lambda, whose HTTPS endpoint to S3 sends UploadPart and PutObject with an
 unsigned payload: the benchmark's endpoints are plain http on loopback, where botocore would otherwise
 SHA-256 every body to sign it, so ``payload_signing_enabled`` is off. A checksum is still sent, the
-baseline's botocore default (CRC-32) and the engine's CRC-64/NVME (``transfer.UPLOAD_CHECKSUM``): over
+baseline's botocore default (CRC-32) and the engine's CRC-32C (``transfer.UPLOAD_CHECKSUM``): over
 plain http as a header, over Lambda's https as a trailer; computed over the same bytes either way.
 The read timeout is the function's own (900 s), not botocore's 60 s: moto answers CompleteMultipartUpload
 only once it has joined every part in memory, which takes minutes for 4 GiB here, and a retry sent after 60 s

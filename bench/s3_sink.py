@@ -1,7 +1,7 @@
 """A null S3 for benchmarks: just enough of the S3 API (CreateBucket, CreateMultipartUpload, UploadPart,
 CompleteMultipartUpload, AbortMultipartUpload, PutObject) for boto3 and s3transfer, over plain http on
 127.0.0.1. Every body is read to its Content-Length and checked against the checksum the client sent
-(CRC-32 by default in botocore, CRC-64/NVME as the copy engine sends it, or Content-MD5), counted, and
+(CRC-32 by default in botocore, CRC-32C as the copy engine sends it, or Content-MD5), counted, and
 discarded; a complete checks that the parts listed are the parts received. ``GET /_sizes`` answers the
 stored sizes as JSON, so that the benchmark can check each copy arrived whole. Own process (its CPU is not
 the copier's); prints its port.
@@ -26,7 +26,7 @@ _PART = re.compile(rb"<PartNumber>(\d+)</PartNumber>")
 # The running CRCs a client may send (x-amz-checksum-<name>): the function and the digest's width.
 CRCS: dict[str, tuple[Callable[[Any, int], int], int]] = {
     "crc32": (zlib.crc32, 4),
-    "crc64nvme": (checksums.crc64nvme, 8),
+    "crc32c": (checksums.crc32c, 4),
 }
 
 

@@ -15,7 +15,7 @@ from sandbox.template import ROOT
 from tests.gates.test_static_gates import gate, output
 
 LAYER_REQUIREMENTS = ROOT / "layers" / "contact_jobs" / "requirements.txt"
-# A function's own packages, beside the layer: CopyExportFile's awscrt (contact_jobs.transfer.UPLOAD_CHECKSUM).
+# A function's own packages, beside the layer: CopyExportFile's awscrt (transfer.UPLOAD_CHECKSUM).
 COPY_REQUIREMENTS = ROOT / "functions" / "copy_export_file" / "requirements.txt"
 SDK = {"boto3", "botocore", "s3transfer"}
 

@@ -29,10 +29,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 MIB = 1024 * 1024
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # how S3 presigned URLs refuse once they lapse
 # S3 checks every part against the checksum the client sends. botocore's default, CRC-32, costs about
-# 0.45 CPU s per GiB here; CRC-64/NVME, hardware-accelerated in awscrt, about 0.03, and S3 keeps it as the
-# object's full-object checksum. botocore computes it only with awscrt, which CopyExportFile ships
+# 0.45 CPU s per GiB here; CRC-32C, computed in hardware by awscrt, about 0.03. (CRC-64/NVME costs the same
+# but is a full-object checksum only, which moto, under every test, builds by copying the whole object again
+# in memory.) botocore computes CRC-32C only with awscrt, which CopyExportFile ships
 # (functions/copy_export_file/requirements.txt); without it, the default CRC-32 is sent.
-UPLOAD_CHECKSUM = {"ChecksumAlgorithm": "CRC64NVME"} if HAS_CRT else {}
+UPLOAD_CHECKSUM = {"ChecksumAlgorithm": "CRC32C"} if HAS_CRT else {}
 
 
 @dataclass(frozen=True)
