@@ -36,7 +36,8 @@ help:
 
 install: $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP)
 
-$(STAMP): requirements-dev.txt constraints.txt layers/contact_jobs/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt constraints.txt layers/contact_jobs/requirements.txt functions/copy_export_file/requirements.txt \
+		pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (python3.13 on PATH or pyenv 3.13.x)"; exit 1; }
 	"$(PYTHON313)" -m venv $(VENV)
 	$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt -c constraints.txt

@@ -5,12 +5,14 @@
 - ``engine_unhashed``: the same with no SHA-256 at all (not a valid copy: what the manifest's hash costs);
 - ``baseline``: boto3 ``upload_fileobj`` reading the HTTP response stream;
 - ``source``: the download read into nothing, part-sized reads (what the source can give);
-- ``sink``: a multipart upload of in-memory bytes with the engine's part size and concurrency (what the
-  S3 end can take).
+- ``sink``: a multipart upload of in-memory bytes with the engine's part size, concurrency and checksum
+  (what the S3 end can take).
 
 Every S3 client is built as on Lambda, whose HTTPS endpoint to S3 sends UploadPart and PutObject with an
 unsigned payload: the benchmark's endpoints are plain http on loopback, where botocore would otherwise
-SHA-256 every body to sign it, so ``payload_signing_enabled`` is off (botocore still sends a CRC-32).
+SHA-256 every body to sign it, so ``payload_signing_enabled`` is off. A checksum is still sent, the
+baseline's botocore default (CRC-32) and the engine's CRC-32C (``transfer.UPLOAD_CHECKSUM``): over
+plain http as a header, over Lambda's https as a trailer; computed over the same bytes either way.
 The read timeout is the function's own (900 s), not botocore's 60 s: moto answers CompleteMultipartUpload
 only once it has joined every part in memory, which takes minutes for 4 GiB here, and a retry sent after 60 s
 while the first complete is still running races it inside moto (the parts it reads are closed under it:
@@ -96,7 +98,8 @@ def _sink(s3: Any, url: str, bucket: str, key: str) -> int:
     size = int(url.rstrip("/").rsplit("/", 1)[1])  # the source's URL ends with the size it serves
     settings = copy_settings()
     reader = cast(IO[bytes], Repeated(size, settings.part_size_mib * transfer.MIB))
-    s3.upload_fileobj(reader, bucket, key, Config=settings.transfer_config())
+    extra = transfer.UPLOAD_CHECKSUM
+    s3.upload_fileobj(reader, bucket, key, ExtraArgs=extra, Config=settings.transfer_config())
     return size
 
 

@@ -1,9 +1,10 @@
 """A null S3 for benchmarks: just enough of the S3 API (CreateBucket, CreateMultipartUpload, UploadPart,
 CompleteMultipartUpload, AbortMultipartUpload, PutObject) for boto3 and s3transfer, over plain http on
 127.0.0.1. Every body is read to its Content-Length and checked against the checksum the client sent
-(CRC-32 by default in botocore, or Content-MD5), counted, and discarded; a complete checks that the
-parts listed are the parts received. ``GET /_sizes`` answers the stored sizes as JSON, so that the
-benchmark can check each copy arrived whole. Own process (its CPU is not the copier's); prints its port.
+(CRC-32 by default in botocore, CRC-32C as the copy engine sends it, or Content-MD5), counted, and
+discarded; a complete checks that the parts listed are the parts received. ``GET /_sizes`` answers the
+stored sizes as JSON, so that the benchmark can check each copy arrived whole. Own process (its CPU is not
+the copier's); prints its port.
 """
 
 import base64
@@ -13,12 +14,20 @@ import re
 import threading
 import uuid
 import zlib
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from awscrt import checksums
+
 CHUNK = 1024 * 1024
 _PART = re.compile(rb"<PartNumber>(\d+)</PartNumber>")
+# The running CRCs a client may send (x-amz-checksum-<name>): the function and the digest's width.
+CRCS: dict[str, tuple[Callable[[Any, int], int], int]] = {
+    "crc32": (zlib.crc32, 4),
+    "crc32c": (checksums.crc32c, 4),
+}
 
 
 class Store:
@@ -37,16 +46,34 @@ class BadBody(Exception):
     pass
 
 
-def _checker(headers: Any) -> tuple[str, Any, str] | None:
-    """The checksum the client sent, as (name, running state, expected): CRC-32 is cheap enough not to
+class Check:
+    """The checksum the client sent, computed over the body as it arrives: a CRC is cheap enough not to
     make the sink the bottleneck; MD5 only when it is the one the client sent."""
-    crc = headers.get("x-amz-checksum-crc32")
-    if crc:
-        return ("crc32", 0, crc)
-    md5 = headers.get("Content-MD5")
-    if md5:
-        return ("md5", hashlib.md5(usedforsecurity=False), md5)
-    return None
+
+    def __init__(self, name: str, expected: str) -> None:
+        self.name, self.expected = name, expected
+        self._md5 = hashlib.md5(usedforsecurity=False) if name == "md5" else None
+        self._crc = 0
+
+    @classmethod
+    def sent(cls, headers: Any) -> "Check | None":
+        for name in CRCS:
+            if expected := headers.get(f"x-amz-checksum-{name}"):
+                return cls(name, expected)
+        md5 = headers.get("Content-MD5")
+        return cls("md5", md5) if md5 else None
+
+    def update(self, data: memoryview) -> None:
+        if self._md5 is not None:
+            self._md5.update(data)
+        else:
+            self._crc = CRCS[self.name][0](data, self._crc)
+
+    def matches(self) -> bool:
+        digest = (
+            self._md5.digest() if self._md5 is not None else self._crc.to_bytes(CRCS[self.name][1], "big")
+        )
+        return base64.b64encode(digest).decode() == self.expected
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,24 +90,20 @@ class Handler(BaseHTTPRequestHandler):
     def _drain(self) -> tuple[int, str]:
         """Read the body into one reused buffer (nothing kept), checked against the client's checksum."""
         length = int(self.headers.get("Content-Length") or 0)
-        check = _checker(self.headers)
+        check = Check.sent(self.headers)
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
-        received, crc = 0, 0
+        received = 0
         while received < length:
             got = self.rfile.readinto(view[: min(CHUNK, length - received)])
             if not got:
                 raise BadBody(f"body cut short at {received} of {length} bytes")
             received += got
-            if check and check[0] == "crc32":
-                crc = zlib.crc32(view[:got], crc)
-            elif check:
-                check[1].update(view[:got])
-        if check:
-            digest = crc.to_bytes(4, "big") if check[0] == "crc32" else check[1].digest()
-            if base64.b64encode(digest).decode() != check[2]:
-                raise BadBody(f"{check[0]} mismatch")
-        return received, f'"{crc:08x}{received:x}"'
+            if check:
+                check.update(view[:got])
+        if check and not check.matches():
+            raise BadBody(f"{check.name} mismatch")
+        return received, f'"{uuid.uuid4().hex}{received:x}"'
 
     def do_PUT(self) -> None:
         path, query = self._target()

@@ -15,6 +15,8 @@ from sandbox.template import ROOT
 from tests.gates.test_static_gates import gate, output
 
 LAYER_REQUIREMENTS = ROOT / "layers" / "contact_jobs" / "requirements.txt"
+# A function's own packages, beside the layer: CopyExportFile's awscrt (transfer.UPLOAD_CHECKSUM).
+COPY_REQUIREMENTS = ROOT / "functions" / "copy_export_file" / "requirements.txt"
 SDK = {"boto3", "botocore", "s3transfer"}
 
 
@@ -44,16 +46,24 @@ def installed(layer: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def built_layer(tmp_path_factory) -> Path:
+def build(tmp_path_factory) -> Path:
     """The build `make build` left, if it was made from today's requirements; else a new build."""
-    existing = ROOT / ".aws-sam" / "build" / "ContactJobsLayer" / "python"
-    copied = existing / "requirements.txt"
-    if copied.is_file() and copied.read_bytes() == LAYER_REQUIREMENTS.read_bytes():
+    existing = ROOT / ".aws-sam" / "build"
+    made_from = {
+        existing / "ContactJobsLayer" / "python" / "requirements.txt": LAYER_REQUIREMENTS,
+        existing / "CopyExportFileFunction" / "requirements.txt": COPY_REQUIREMENTS,
+    }
+    if all(copy.is_file() and copy.read_bytes() == source.read_bytes() for copy, source in made_from.items()):
         return existing
     build_dir = tmp_path_factory.mktemp("build")
     result = gate("sam-build", BUILD_DIR=build_dir)
     assert result.returncode == 0, output(result)[-3000:]
-    return build_dir / "ContactJobsLayer" / "python"
+    return build_dir
+
+
+@pytest.fixture(scope="module")
+def built_layer(build) -> Path:
+    return build / "ContactJobsLayer" / "python"
 
 
 def test_every_layer_requirement_is_pinned_as_the_tests_run_it():
@@ -77,3 +87,14 @@ def test_the_built_layer_versions_equal_constraints(built_layer):
     constraints = pins(ROOT / "constraints.txt")
     drifted = [(name, found) for name, found in installed(built_layer) if constraints.get(name) != found]
     assert drifted == []
+
+
+def test_the_copy_functions_own_requirements_are_pinned_as_the_tests_run_them():
+    constraints = pins(ROOT / "constraints.txt")
+    copy = pins(COPY_REQUIREMENTS)
+    assert "awscrt" in copy
+    assert {name: version for name, version in copy.items() if constraints.get(name) != version} == {}
+
+
+def test_the_built_copy_function_installs_exactly_its_pinned_versions(build):
+    assert dict(installed(build / "CopyExportFileFunction")) == pins(COPY_REQUIREMENTS)

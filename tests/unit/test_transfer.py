@@ -1,12 +1,16 @@
 """The copy engine: streams a provider URL into S3, all or nothing."""
 
+import base64
 import gzip
 import hashlib
 import os
 import threading
+import zlib
 
 import pytest
+from awscrt import checksums
 
+from contact_jobs import transfer
 from contact_jobs.errors import CopyFailed, DownloadUrlExpired, UrlNotAllowed
 from contact_jobs.transfer import BackgroundFeed, CopySettings, copy_url_to_s3
 from contact_jobs.urlguard import UrlGuard
@@ -55,6 +59,39 @@ def test_multipart_copy_of_a_large_file_is_byte_identical(s3, download_server):
     result = copy(s3, download_server, "/big", "b/big.csv")
     stored = s3.get_object(Bucket="backups", Key="b/big.csv")["Body"].read()
     assert hashlib.sha256(stored).hexdigest() == result.sha256 == hashlib.sha256(body).hexdigest()
+
+
+def crc32c(body: bytes) -> bytes:
+    return checksums.crc32c(body).to_bytes(4, "big")
+
+
+def s3_crc32c(body: bytes, part_size: int) -> str:
+    """The CRC-32C S3 keeps: the object's own for one PutObject, else the CRC-32C of the parts' CRC-32Cs
+    (S3 appends "-<parts>"; moto does not)."""
+    if len(body) < part_size:
+        return base64.b64encode(crc32c(body)).decode()
+    parts = b"".join(crc32c(body[start : start + part_size]) for start in range(0, len(body), part_size))
+    return base64.b64encode(crc32c(parts)).decode()
+
+
+@pytest.mark.parametrize("size", [1000, 12 * 1024 * 1024], ids=["put", "multipart"])
+def test_every_upload_carries_a_crc32c_that_s3_checks_and_keeps(s3, download_server, size):
+    body = os.urandom(size)
+    download_server.routes["/f"] = Route(body=body)
+    copy(s3, download_server, "/f", "b/f.csv")
+    stored = s3.head_object(Bucket="backups", Key="b/f.csv", ChecksumMode="ENABLED")
+    part_size = SMALL_PARTS.part_size_mib * 1024 * 1024
+    assert stored.get("ChecksumCRC32C", "").split("-")[0] == s3_crc32c(body, part_size)
+
+
+def test_without_awscrt_the_upload_carries_botocores_default_crc32(s3, download_server, monkeypatch):
+    monkeypatch.setattr(transfer, "UPLOAD_CHECKSUM", {})  # as HAS_CRT False leaves it
+    body = os.urandom(1000)
+    download_server.routes["/f"] = Route(body=body)
+    copy(s3, download_server, "/f", "b/f.csv")
+    stored = s3.head_object(Bucket="backups", Key="b/f.csv", ChecksumMode="ENABLED")
+    assert "ChecksumCRC32C" not in stored
+    assert stored.get("ChecksumCRC32") == base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
 
 
 def test_body_shorter_than_content_length_fails_and_aborts_the_multipart_upload(s3, download_server):
