@@ -98,8 +98,9 @@ def _sink(s3: Any, url: str, bucket: str, key: str) -> int:
     size = int(url.rstrip("/").rsplit("/", 1)[1])  # the source's URL ends with the size it serves
     settings = copy_settings()
     reader = cast(IO[bytes], Repeated(size, settings.part_size_mib * transfer.MIB))
-    extra = transfer.UPLOAD_CHECKSUM
-    s3.upload_fileobj(reader, bucket, key, ExtraArgs=extra, Config=settings.transfer_config())
+    s3.upload_fileobj(
+        reader, bucket, key, ExtraArgs=transfer.UPLOAD_CHECKSUM, Config=settings.transfer_config()
+    )
     return size
 
 

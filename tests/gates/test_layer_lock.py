@@ -66,35 +66,38 @@ def built_layer(build) -> Path:
     return build / "ContactJobsLayer" / "python"
 
 
-def test_every_layer_requirement_is_pinned_as_the_tests_run_it():
+# What sam build installs from its own requirements: the layer, and CopyExportFile beside it.
+BUILT_FROM = {
+    "layer": (LAYER_REQUIREMENTS, Path("ContactJobsLayer") / "python"),
+    "copy function": (COPY_REQUIREMENTS, Path("CopyExportFileFunction")),
+}
+
+
+@pytest.mark.parametrize("requirements", [LAYER_REQUIREMENTS, COPY_REQUIREMENTS], ids=BUILT_FROM)
+def test_every_requirement_is_pinned_as_the_tests_run_it(requirements):
     constraints = pins(ROOT / "constraints.txt")
-    layer = pins(LAYER_REQUIREMENTS)
-    assert {name: version for name, version in layer.items() if constraints.get(name) != version} == {}
+    assert {
+        name: version for name, version in pins(requirements).items() if constraints.get(name) != version
+    } == {}
 
 
 def test_the_layer_bundles_the_sdk_the_tests_run():
     assert pins(LAYER_REQUIREMENTS).keys() >= SDK
 
 
-def test_the_built_layer_installs_exactly_the_pinned_versions(built_layer):
-    layer = pins(LAYER_REQUIREMENTS)
-    found = installed(built_layer)
+def test_the_copy_function_bundles_awscrt():
+    assert "awscrt" in pins(COPY_REQUIREMENTS)
+
+
+@pytest.mark.parametrize("built", BUILT_FROM)
+def test_the_build_installs_exactly_the_pinned_versions(build, built):
+    requirements, folder = BUILT_FROM[built]
+    found = installed(build / folder)
     assert len(found) == len({name for name, _ in found}), f"a package installed twice: {found}"
-    assert dict(found) == layer
+    assert dict(found) == pins(requirements)
 
 
 def test_the_built_layer_versions_equal_constraints(built_layer):
     constraints = pins(ROOT / "constraints.txt")
     drifted = [(name, found) for name, found in installed(built_layer) if constraints.get(name) != found]
     assert drifted == []
-
-
-def test_the_copy_functions_own_requirements_are_pinned_as_the_tests_run_them():
-    constraints = pins(ROOT / "constraints.txt")
-    copy = pins(COPY_REQUIREMENTS)
-    assert "awscrt" in copy
-    assert {name: version for name, version in copy.items() if constraints.get(name) != version} == {}
-
-
-def test_the_built_copy_function_installs_exactly_its_pinned_versions(build):
-    assert dict(installed(build / "CopyExportFileFunction")) == pins(COPY_REQUIREMENTS)

@@ -13,7 +13,6 @@ from awscrt import checksums
 from botocore.config import Config
 
 from bench import s3_sink
-from contact_jobs.transfer import UPLOAD_CHECKSUM
 
 
 @pytest.fixture
@@ -31,13 +30,14 @@ def stored_sizes(sink: str) -> dict[str, int]:
     return sizes
 
 
-def test_an_upload_with_the_engines_checksum_is_checked_and_counted(sink):
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C"])  # botocore's default, the copy engine's
+def test_an_upload_whose_checksum_matches_is_checked_and_counted(sink, algorithm):
     s3 = boto3.client(
         "s3", endpoint_url=sink, region_name="us-east-1", aws_access_key_id="b", aws_secret_access_key="b",
         config=Config(s3={"payload_signing_enabled": False}),
     )  # fmt: skip
-    s3.put_object(Bucket="bench", Key="k", Body=b"x" * 1000, **UPLOAD_CHECKSUM)
-    assert stored_sizes(sink)["bench/k"] == 1000
+    s3.put_object(Bucket="bench", Key=algorithm, Body=b"x" * 1000, ChecksumAlgorithm=algorithm)
+    assert stored_sizes(sink)[f"bench/{algorithm}"] == 1000
 
 
 @pytest.mark.parametrize("name", ["crc32", "crc32c"])
